@@ -1,0 +1,29 @@
+"""Helpers shared by the course notebooks; each function's docstring names the notebook that explains it."""
+
+from course_utils.data import (
+    DataIntegrityError,
+    DataUnavailableError,
+    dataset_status,
+    load_fashion_mnist,
+    load_mnist,
+    load_movie_reviews,
+    load_shakespeare,
+    minilm_files,
+)
+from course_utils.metrics import record_metric
+from course_utils.repro import set_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataIntegrityError",
+    "DataUnavailableError",
+    "dataset_status",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_movie_reviews",
+    "load_shakespeare",
+    "minilm_files",
+    "record_metric",
+    "set_seed",
+]

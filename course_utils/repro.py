@@ -1,0 +1,38 @@
+"""Seeding for repeatable runs. Explained in notebooks/00_setup.ipynb ("Setup")."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+__all__ = ["set_seed"]
+
+
+def set_seed(seed: int = 42, deterministic_ops: bool = True) -> int:
+    """Seed Python, NumPy, TensorFlow and Keras; optionally make TensorFlow ops deterministic.
+
+    ``keras.utils.set_random_seed`` seeds ``random``, NumPy and the TensorFlow/Keras global
+    generators. On a CPU that is not enough for bit-identical reruns: some kernels (reductions
+    split over threads, parallel ``tf.data`` maps) may run in a different order each time.
+    ``deterministic_ops=True`` calls ``tf.config.experimental.enable_op_determinism()``, which
+    forces deterministic kernels and ordered ``tf.data`` outputs (at some cost in speed).
+    ``PYTHONHASHSEED`` is set for subprocesses (it cannot change hashing in this process).
+
+    Returns the seed. Explained in notebooks/00_setup.ipynb.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    seed = int(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what np.random.* calls use)
+    import keras  # imported here so that NumPy-only notebooks stay light until they need Keras
+
+    keras.utils.set_random_seed(seed)
+    if deterministic_ops:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    return seed
