@@ -11,7 +11,7 @@ from course_utils.data import (
     minilm_files,
 )
 from course_utils.metrics import record_metric
-from course_utils.repro import set_seed
+from course_utils.repro import full_training, set_seed
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ __all__ = [
     "DataIntegrityError",
     "DataUnavailableError",
     "dataset_status",
+    "full_training",
     "load_fashion_mnist",
     "load_mnist",
     "load_movie_reviews",

@@ -7,10 +7,10 @@ import random
 
 import numpy as np
 
-__all__ = ["set_seed"]
+__all__ = ["full_training", "set_seed"]
 
 
-def set_seed(seed: int = 42, deterministic_ops: bool = True) -> int:
+def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
     """Seed Python, NumPy, TensorFlow and Keras; optionally make TensorFlow ops deterministic.
 
     ``keras.utils.set_random_seed`` seeds ``random``, NumPy and the TensorFlow/Keras global
@@ -20,7 +20,7 @@ def set_seed(seed: int = 42, deterministic_ops: bool = True) -> int:
     forces deterministic kernels and ordered ``tf.data`` outputs (at some cost in speed).
     ``PYTHONHASHSEED`` is set for subprocesses (it cannot change hashing in this process).
 
-    Returns the seed. Explained in notebooks/00_setup.ipynb.
+    Explained in notebooks/00_setup.ipynb.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
@@ -35,4 +35,20 @@ def set_seed(seed: int = 42, deterministic_ops: bool = True) -> int:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    return seed
+
+
+ENV_FULL_TRAINING = "COURSE_FULL_TRAINING"
+
+
+def full_training() -> bool:
+    """True when ``$COURSE_FULL_TRAINING`` is 1/true/yes: notebooks then train longer (for a GPU).
+
+    The default (unset) is the short run sized for a 2-core laptop CPU and CI; it still reaches
+    the quality each notebook asserts. Explained in notebooks/00_setup.ipynb.
+    """
+    value = os.environ.get(ENV_FULL_TRAINING, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{ENV_FULL_TRAINING} must be 1/true/yes or 0/false/no, got {value!r}")

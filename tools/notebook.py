@@ -1,0 +1,136 @@
+"""Author and execute the course notebooks.
+
+    python tools/notebook.py from-script lesson.py notebooks/NN_topic.ipynb   # percent script -> notebook
+    python tools/notebook.py to-script notebooks/NN_topic.ipynb lesson.py     # notebook -> percent script
+    python tools/notebook.py execute notebooks/NN_topic.ipynb [...]            # run, store outputs in place
+
+A percent script has ``# %%`` before each code cell and ``# %% [markdown]`` before each markdown
+cell, whose lines start with ``# ``. ``execute`` runs the notebook top to bottom with the
+environment's ``python3`` kernel and writes it back with outputs and execution counts (nbval needs
+both) and with only the metadata a reader needs, so diffs stay small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def script_to_notebook(text: str) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    cells: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("# %%"):
+            cells.append(("markdown" if "[markdown]" in line else "code", []))
+        elif cells:
+            cells[-1][1].append(line)
+        elif line.strip():
+            raise ValueError("a percent script must start with a '# %%' line")
+    for kind, lines in cells:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if kind == "markdown":
+            body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
+            notebook.cells.append(nbformat.v4.new_markdown_cell(body))
+        else:
+            notebook.cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
+    return normalise(notebook)
+
+
+def notebook_to_script(notebook: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            body = "\n".join(("# " + line) if line else "#" for line in cell.source.splitlines())
+            parts.append("# %% [markdown]\n" + body)
+        elif cell.cell_type == "code":
+            parts.append("# %%\n" + cell.source)
+    return "\n\n".join(parts) + "\n"
+
+
+def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Keep only the metadata a reader needs; stable cell ids; no timing records."""
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    notebook.metadata = nbformat.NotebookNode(
+        kernelspec=dict(KERNELSPEC), language_info={"name": "python", "pygments_lexer": "ipython3"}
+    )
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"c{index:03d}"
+        tags = cell.get("metadata", {}).get("tags")
+        cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if "metadata" in output and output.output_type in ("display_data", "execute_result"):
+                    output.metadata = nbformat.NotebookNode(
+                        {k: v for k, v in output.metadata.items() if k not in ("needs_background",)}
+                    )
+    return notebook
+
+
+def execute_notebook(
+    path: str | os.PathLike,
+    output_path: str | os.PathLike | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 3600,
+) -> float:
+    """Run a notebook in its own directory; write it (with outputs) to ``output_path``. Returns seconds."""
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    saved_env = dict(os.environ)
+    os.environ.update(env or {})
+    started = time.perf_counter()
+    try:
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent.resolve())}},
+            record_timing=False,
+        )
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    seconds = time.perf_counter() - started
+    if output_path is not None:
+        nbformat.write(normalise(notebook), output_path)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    from_script = commands.add_parser("from-script")
+    from_script.add_argument("script", type=Path)
+    from_script.add_argument("notebook", type=Path)
+    to_script = commands.add_parser("to-script")
+    to_script.add_argument("notebook", type=Path)
+    to_script.add_argument("script", type=Path)
+    execute = commands.add_parser("execute")
+    execute.add_argument("notebooks", type=Path, nargs="+")
+    execute.add_argument("--timeout", type=int, default=3600)
+    arguments = parser.parse_args(argv)
+
+    if arguments.command == "from-script":
+        nbformat.write(script_to_notebook(arguments.script.read_text(encoding="utf-8")), arguments.notebook)
+    elif arguments.command == "to-script":
+        notebook = nbformat.read(arguments.notebook, as_version=4)
+        arguments.script.write_text(notebook_to_script(notebook), encoding="utf-8")
+    else:
+        for notebook_path in arguments.notebooks:
+            seconds = execute_notebook(notebook_path, notebook_path, timeout=arguments.timeout)
+            print(f"{notebook_path}: executed in {seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
