@@ -34,7 +34,7 @@ system-data:
 	else echo "note: Fashion-MNIST will be downloaded when first used (or: sudo apt-get install dataset-fashion-mnist)"; fi
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

