@@ -1,0 +1,180 @@
+"""Run the notebooks and the anchor recipes headless; write benchmarks/RESULTS.md.
+
+    python benchmarks/run.py                 # everything (tens of minutes on a 2-core CPU)
+    python benchmarks/run.py 04 mnist_keras  # only items whose name contains one of these words
+
+Each item runs with ``COURSE_METRICS_FILE`` pointing at its own JSON-lines file, so the figures it
+reports with ``course_utils.record_metric`` land in the table. Results are merged into
+``benchmarks/results.json`` (one entry per item, the newest run wins) and RESULTS.md is rebuilt
+from it, so running one item updates its row and keeps the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from course_utils.metrics import ENV_METRICS_FILE, ENV_NOTEBOOK, read_metrics  # noqa: E402
+from tools.notebook import execute_notebook  # noqa: E402
+
+# Side-by-side tables: (title, [(row label, item, {column: metric name})], note).
+COMPARISONS = [
+    (
+        "MNIST: the course CNN (04) beside the keras-io convnet recipe",
+        [
+            ("course CNN (04_mnist_cnn)", "04_mnist_cnn",
+             {"test accuracy": "cnn_test_accuracy", "train seconds": "cnn_train_seconds",
+              "seconds to 99.2%": "cnn_seconds_to_99.2", "parameters": "cnn_params"}),
+            ("keras-io recipe (anchor)", "mnist_keras_io_convnet",
+             {"test accuracy": "anchor_test_accuracy", "train seconds": "anchor_train_seconds",
+              "seconds to 99.2%": "anchor_seconds_to_99.2", "parameters": "anchor_params"}),
+        ],
+        "Goal: the course model reaches 99.2% test accuracy in at most a third of the recipe's time.",
+    ),
+    (
+        "Shakespeare: the course LSTM (05) beside the keras-io char-LSTM recipe, equal CPU seconds",
+        [
+            ("course LSTM (05_lstm_text_generator)", "05_lstm_text_generator",
+             {"held-out nats/char": "lstm_heldout_nats_per_char", "train seconds": "lstm_train_seconds",
+              "generation chars/s": "generation_chars_per_second_stateful"}),
+            ("keras-io recipe (anchor)", "shakespeare_keras_io_char_lstm",
+             {"held-out nats/char": "anchor_heldout_nats_per_char", "train seconds": "anchor_train_seconds",
+              "generation chars/s": "anchor_generation_chars_per_second"}),
+        ],
+        "Goal: the course model's held-out loss is lower at equal CPU time.",
+    ),
+]  # fmt: skip
+
+
+def discover() -> dict[str, Path]:
+    items = {path.stem: path for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+    items.update({path.stem: path for path in sorted((ROOT / "benchmarks" / "anchors").glob("*.py"))})
+    return items
+
+
+def run_item(name: str, path: Path, metrics_dir: Path) -> dict:
+    metrics_file = metrics_dir / f"{name}.jsonl"
+    metrics_file.unlink(missing_ok=True)
+    env = {ENV_METRICS_FILE: str(metrics_file), ENV_NOTEBOOK: name, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    started = time.perf_counter()
+    status, detail = "ok", ""
+    print(f"[{dt.datetime.now():%H:%M:%S}] {name} ...", flush=True)
+    try:
+        if path.suffix == ".ipynb":
+            execute_notebook(path, output_path=None, env=env)
+        else:
+            result = subprocess.run(
+                [sys.executable, str(path)], env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True
+            )
+            if result.returncode != 0:
+                raise RuntimeError(result.stderr.strip()[-2000:])
+    except Exception as exc:  # a failed item is reported in the table, the others still run
+        status, detail = "failed", "".join(traceback.format_exception_only(exc)).strip()[-500:]
+    seconds = time.perf_counter() - started
+    records = read_metrics(metrics_file) if metrics_file.exists() else []
+    print(f"    {status} in {seconds:.1f} s, {len(records)} metric(s)", flush=True)
+    return {
+        "kind": "notebook" if path.suffix == ".ipynb" else "anchor",
+        "path": str(path.relative_to(ROOT)),
+        "status": status,
+        "detail": detail,
+        "wall_seconds": round(seconds, 1),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "metrics": {r["name"]: {"value": r["value"], "unit": r.get("unit", "")} for r in records},
+    }
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import importlib.metadata as metadata
+
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("tensorflow", "keras"))
+    return f"{os.cpu_count()} CPU cores ({cpu}), Python {platform.python_version()}, {versions}"
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render(results: dict) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `python benchmarks/run.py` (`make benchmark`); do not edit by hand.",
+        f"Machine: {machine()}.",
+        "",
+        "## Per item",
+        "",
+        "| item | kind | status | wall time (s) | finished (UTC) | metrics |",
+        "|---|---|---|---:|---|---|",
+    ]
+    for name, entry in sorted(results.items(), key=lambda kv: (kv[1]["kind"] != "notebook", kv[0])):
+        shown = "<br>".join(
+            f"{metric} = {_format(info['value'])}{(' ' + info['unit']) if info['unit'] else ''}"
+            for metric, info in entry["metrics"].items()
+        )
+        status = entry["status"] if entry["status"] == "ok" else f"**{entry['status']}**"
+        lines.append(
+            f"| {name} | {entry['kind']} | {status} | {entry['wall_seconds']:.1f} | {entry['finished'][:16]} | {shown or '—'} |"
+        )
+    for title, rows, note in COMPARISONS:
+        if not any(item in results for _, item, _ in rows):
+            continue
+        columns = list(rows[0][2])
+        lines += ["", f"## {title}", "", "| | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+        for label, item, mapping in rows:
+            metrics = results.get(item, {}).get("metrics", {})
+            cells = [_format(metrics[m]["value"]) if m in metrics else "not run" for m in mapping.values()]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines += ["", note]
+    failed = [(name, entry["detail"]) for name, entry in results.items() if entry["status"] != "ok"]
+    if failed:
+        lines += ["", "## Failures", ""] + [f"- **{name}**: `{detail}`" for name, detail in failed]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("only", nargs="*", help="run only items whose name contains one of these")
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "benchmarks")
+    arguments = parser.parse_args(argv)
+
+    items = discover()
+    chosen = {n: p for n, p in items.items() if not arguments.only or any(w in n for w in arguments.only)}
+    if not chosen:
+        parser.error(f"no item matches {arguments.only}; items: {', '.join(items)}")
+    output = arguments.output_dir
+    results_file = output / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results = {name: entry for name, entry in results.items() if name in items}  # drop removed items
+    for name, path in chosen.items():
+        results[name] = run_item(name, path, output / "metrics")
+        output.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        (output / "RESULTS.md").write_text(render(results))
+    print(f"wrote {output / 'RESULTS.md'}")
+    return 0 if all(results[name]["status"] == "ok" for name in chosen) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
