@@ -368,7 +368,9 @@ def download_file(
                     out.write(block)
                     received += len(block)
             except http.client.IncompleteRead as exc:
-                raise DataIntegrityError(f"download of {url} is truncated: the connection closed early ({exc}).") from exc
+                raise DataIntegrityError(
+                    f"download of {url} is truncated: the connection closed early ({exc})."
+                ) from exc
             out.flush()
             os.fsync(out.fileno())
         if expected_length is not None and received != int(expected_length):
