@@ -159,6 +159,22 @@ def _mirrors(bases: Iterable[str], name: str) -> tuple[str, ...]:
     return tuple(base.rstrip("/") + "/" + name for base in bases)
 
 
+_IDX_NAMES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def _idx_files(mirrors: tuple[str, ...], *digests: str) -> tuple[DataFile, ...]:
+    """The four files of an MNIST-style dataset, in _IDX_NAMES order, hashed decompressed."""
+    return tuple(
+        DataFile(name, digest, "gunzip", _mirrors(mirrors, name))
+        for name, digest in zip(_IDX_NAMES, digests, strict=True)
+    )
+
+
 _MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist",
     "https://storage.googleapis.com/cvdf-datasets/mnist",
@@ -218,14 +234,12 @@ DATASETS: dict[str, Dataset] = {
     "mnist": Dataset(
         name="mnist",
         title="MNIST",
-        files=tuple(
-            DataFile(name, digest, "gunzip", _mirrors(_MNIST_MIRRORS, name))
-            for name, digest in [
-                ("train-images-idx3-ubyte.gz", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-                ("train-labels-idx1-ubyte.gz", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-                ("t10k-images-idx3-ubyte.gz", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-                ("t10k-labels-idx1-ubyte.gz", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
-            ]
+        files=_idx_files(
+            _MNIST_MIRRORS,
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         ),
         how_to_get="the four MNIST .gz files from any public MNIST mirror",
         licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
@@ -233,14 +247,12 @@ DATASETS: dict[str, Dataset] = {
     "fashion_mnist": Dataset(
         name="fashion_mnist",
         title="Fashion-MNIST",
-        files=tuple(
-            DataFile(name, digest, "gunzip", _mirrors(_FASHION_MIRRORS, name))
-            for name, digest in [
-                ("train-images-idx3-ubyte.gz", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-                ("train-labels-idx1-ubyte.gz", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-                ("t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-                ("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
-            ]
+        files=_idx_files(
+            _FASHION_MIRRORS,
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
         ),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
         how_to_get="`apt-get install dataset-fashion-mnist` on Debian/Ubuntu, or the four .gz files",
