@@ -1,0 +1,408 @@
+"""Gradient descent, momentum, RMSprop and Adam in NumPy, written to match Keras step for step.
+
+Explained in notebooks/03_optimizers.ipynb. Each optimizer is a small class with explicit state:
+``step(params, grads)`` takes the current parameters (one array or a list of arrays) and their
+gradients and returns the new parameters; the state (velocities, moment estimates, step count)
+lives in the object. The formulas are Keras 3's, including where Adam puts ``epsilon``, so the
+notebook can check each class against ``keras.optimizers`` to float64 round-off.
+
+Also here: two 2-D loss surfaces for trajectory plots (the Rosenbrock function and an
+ill-conditioned quadratic), a loop that records a trajectory, and the learning-rate schedules
+(linear warmup, cosine decay) with the same semantics as ``keras.optimizers.schedules.CosineDecay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "Optimizer",
+    "RMSprop",
+    "cosine_decay",
+    "ill_conditioned_quadratic",
+    "ill_conditioned_quadratic_gradient",
+    "linear_warmup",
+    "rosenbrock",
+    "rosenbrock_gradient",
+    "run_keras_optimizer",
+    "softmax_regression_loss_and_gradients",
+    "trajectory",
+    "warmup_cosine_decay",
+]
+
+
+def _check_learning_rate(learning_rate: float) -> float:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
+        raise ValueError(f"learning_rate must be a real number >= 0, got {learning_rate!r}")
+    if not np.isfinite(learning_rate) or learning_rate < 0:
+        raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate!r}")
+    return float(learning_rate)
+
+
+def _check_fraction(name: str, value: float) -> float:
+    """A decay rate such as beta_1, rho or momentum: a real number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number in [0, 1), got {value!r}")
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _check_epsilon(epsilon: float) -> float:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)):
+        raise ValueError(f"epsilon must be a real number > 0, got {epsilon!r}")
+    if not np.isfinite(epsilon) or epsilon <= 0:
+        raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}")
+    return float(epsilon)
+
+
+class Optimizer:
+    """Shared bookkeeping: validates params/grads, keeps one state slot per parameter array.
+
+    Subclasses implement ``_update(index, param, grad) -> new param``. Parameters are float64
+    copies: ``step`` never modifies the arrays it is given. Explained in notebooks/03_optimizers.ipynb.
+    """
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = _check_learning_rate(learning_rate)
+        self.iterations = 0  # number of steps taken so far (Keras: optimizer.iterations)
+        self._shapes: list[tuple[int, ...]] | None = None
+
+    def _init_state(self, shapes: list[tuple[int, ...]]) -> None:
+        """Create zero state for parameters of these shapes (called on the first step)."""
+
+    def _update(self, index: int, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def step(
+        self, params: np.ndarray | Sequence[np.ndarray], grads: np.ndarray | Sequence[np.ndarray]
+    ) -> np.ndarray | list[np.ndarray]:
+        """One update. Returns the new parameters in the same form (array or list) as ``params``."""
+        single = isinstance(params, np.ndarray) or np.isscalar(params)
+        param_list = [params] if single else list(params)
+        grad_list = [grads] if single else list(grads)
+        if len(param_list) != len(grad_list):
+            raise ValueError(f"got {len(param_list)} parameter arrays but {len(grad_list)} gradient arrays")
+        param_list = [np.asarray(p, dtype=np.float64) for p in param_list]
+        grad_list = [np.asarray(g, dtype=np.float64) for g in grad_list]
+        for index, (param, grad) in enumerate(zip(param_list, grad_list, strict=True)):
+            if param.shape != grad.shape:
+                raise ValueError(
+                    f"params[{index}] has shape {param.shape} but grads[{index}] has shape {grad.shape}; "
+                    "each gradient must have the shape of its parameter"
+                )
+            if not np.all(np.isfinite(grad)):
+                raise ValueError(f"grads[{index}] contains NaN or inf")
+        shapes = [p.shape for p in param_list]
+        if self._shapes is None:
+            self._shapes = shapes
+            self._init_state(shapes)
+        elif shapes != self._shapes:
+            raise ValueError(f"this optimizer was started on shapes {self._shapes}, now got {shapes}")
+        self.iterations += 1
+        new = [self._update(i, p, g) for i, (p, g) in enumerate(zip(param_list, grad_list, strict=True))]
+        return new[0] if single else new
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum, in Keras's form.
+
+    ``momentum == 0``: ``w ← w − lr·g``. Otherwise ``v ← m·v − lr·g`` then ``w ← w + v``,
+    or with ``nesterov=True`` ``w ← w + m·v − lr·g``. Explained in notebooks/03_optimizers.ipynb.
+    """
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
+        super().__init__(learning_rate)
+        self.momentum = _check_fraction("momentum", momentum)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
+        self.nesterov = bool(nesterov)
+
+    def _init_state(self, shapes):
+        self.velocities = [np.zeros(shape) for shape in shapes]
+
+    def _update(self, index, param, grad):
+        if self.momentum == 0:
+            return param - self.learning_rate * grad
+        velocity = self.momentum * self.velocities[index] - self.learning_rate * grad
+        self.velocities[index] = velocity
+        if self.nesterov:
+            return param + self.momentum * velocity - self.learning_rate * grad
+        return param + velocity
+
+
+class RMSprop(Optimizer):
+    """RMSprop as Keras computes it (``centered=False``).
+
+    ``s ← ρ·s + (1 − ρ)·g²``, increment ``lr·g / sqrt(s + ε)`` (ε *inside* the square root);
+    with ``momentum > 0`` the increment is accumulated: ``m ← momentum·m + increment``, ``w ← w − m``.
+    Explained in notebooks/03_optimizers.ipynb.
+    """
+
+    def __init__(
+        self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7
+    ) -> None:
+        super().__init__(learning_rate)
+        self.rho = _check_fraction("rho", rho)
+        self.momentum = _check_fraction("momentum", momentum)
+        self.epsilon = _check_epsilon(epsilon)
+
+    def _init_state(self, shapes):
+        self.mean_squares = [np.zeros(shape) for shape in shapes]
+        self.momentums = [np.zeros(shape) for shape in shapes]
+
+    def _update(self, index, param, grad):
+        mean_square = self.rho * self.mean_squares[index] + (1 - self.rho) * grad**2
+        self.mean_squares[index] = mean_square
+        increment = self.learning_rate * grad / np.sqrt(mean_square + self.epsilon)
+        if self.momentum > 0:
+            self.momentums[index] = self.momentum * self.momentums[index] + increment
+            return param - self.momentums[index]
+        return param - increment
+
+
+class Adam(Optimizer):
+    """Adam with Keras's formulas; ``bias_correction=False`` gives the uncorrected variant.
+
+    ``m ← β1·m + (1 − β1)·g``, ``v ← β2·v + (1 − β2)·g²``, then Keras folds the bias correction
+    into the step size: ``α_t = lr·sqrt(1 − β2^t)/(1 − β1^t)``, ``w ← w − α_t·m/(sqrt(v) + ε)``.
+    (The paper writes ``lr·m̂/(sqrt(v̂) + ε)``: the same except for where ε sits.)
+    ``bias_correction=False`` uses ``α_t = lr``: the common tutorial mistake.
+    Explained in notebooks/03_optimizers.ipynb.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        bias_correction: bool = True,
+    ) -> None:
+        super().__init__(learning_rate)
+        self.beta_1 = _check_fraction("beta_1", beta_1)
+        self.beta_2 = _check_fraction("beta_2", beta_2)
+        self.epsilon = _check_epsilon(epsilon)
+        if not isinstance(bias_correction, (bool, np.bool_)):
+            raise ValueError(f"bias_correction must be True or False, got {bias_correction!r}")
+        self.bias_correction = bool(bias_correction)
+
+    def _init_state(self, shapes):
+        self.first_moments = [np.zeros(shape) for shape in shapes]
+        self.second_moments = [np.zeros(shape) for shape in shapes]
+
+    def step_size(self, t: int | None = None) -> float:
+        """The effective learning rate α_t of step ``t`` (default: the step just taken)."""
+        t = self.iterations if t is None else t
+        if t < 1:
+            raise ValueError(f"step numbers start at 1, got {t}")
+        if not self.bias_correction:
+            return self.learning_rate
+        return self.learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+
+    def _update(self, index, param, grad):
+        m = self.first_moments[index] + (grad - self.first_moments[index]) * (1 - self.beta_1)
+        v = self.second_moments[index] + (grad**2 - self.second_moments[index]) * (1 - self.beta_2)
+        self.first_moments[index], self.second_moments[index] = m, v
+        return param - self.step_size() * m / (np.sqrt(v) + self.epsilon)
+
+
+# ----------------------------------------------------------------------------- loss surfaces
+
+
+def _check_point(point) -> np.ndarray:
+    point = np.asarray(point, dtype=np.float64)
+    if point.shape[-1:] != (2,):
+        raise ValueError(f"expected a 2-D point (last axis of size 2), got shape {point.shape}")
+    return point
+
+
+def rosenbrock(point, a: float = 1.0, b: float = 100.0) -> np.ndarray:
+    """Rosenbrock's banana ``(a − x)² + b·(y − x²)²``; minimum 0 at ``(a, a²)``. Works on (..., 2). Explained in notebooks/03_optimizers.ipynb."""
+    point = _check_point(point)
+    x, y = point[..., 0], point[..., 1]
+    return (a - x) ** 2 + b * (y - x**2) ** 2
+
+
+def rosenbrock_gradient(point, a: float = 1.0, b: float = 100.0) -> np.ndarray:
+    """Analytic gradient of :func:`rosenbrock`, shape like ``point``. Explained in notebooks/03_optimizers.ipynb."""
+    point = _check_point(point)
+    x, y = point[..., 0], point[..., 1]
+    return np.stack([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)], axis=-1)
+
+
+def ill_conditioned_quadratic(point, curvatures: tuple[float, float] = (1.0, 20.0)) -> np.ndarray:
+    """``½(λ1·x² + λ2·y²)``: a valley whose condition number is λ2/λ1. Works on (..., 2). Explained in notebooks/03_optimizers.ipynb."""
+    point = _check_point(point)
+    curv = np.asarray(curvatures, dtype=np.float64)
+    if curv.shape != (2,) or np.any(curv <= 0):
+        raise ValueError(f"curvatures must be two positive numbers, got {curvatures!r}")
+    return 0.5 * np.sum(curv * point**2, axis=-1)
+
+
+def ill_conditioned_quadratic_gradient(point, curvatures: tuple[float, float] = (1.0, 20.0)) -> np.ndarray:
+    """Gradient ``(λ1·x, λ2·y)`` of :func:`ill_conditioned_quadratic`. Explained in notebooks/03_optimizers.ipynb."""
+    point = _check_point(point)
+    curv = np.asarray(curvatures, dtype=np.float64)
+    if curv.shape != (2,) or np.any(curv <= 0):
+        raise ValueError(f"curvatures must be two positive numbers, got {curvatures!r}")
+    return curv * point
+
+
+def trajectory(optimizer: Optimizer, gradient_fn: Callable[[np.ndarray], np.ndarray], start, steps: int) -> np.ndarray:
+    """Run ``steps`` updates from ``start``; return every point visited, shape (steps + 1, dim).
+
+    Stops early (and returns the shorter path) if the parameters overflow to inf/NaN.
+    Explained in notebooks/03_optimizers.ipynb.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(f"optimizer must be a course_utils.optimizers.Optimizer, got {type(optimizer).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    point = np.asarray(start, dtype=np.float64)
+    if point.ndim != 1:
+        raise ValueError(f"start must be a 1-D array, got shape {point.shape}")
+    points = [point]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(steps)):
+            grad = gradient_fn(point)
+            if not np.all(np.isfinite(grad)):
+                break
+            point = optimizer.step(point, grad)
+            points.append(point)
+            if not np.all(np.isfinite(point)):
+                break
+    return np.stack(points)
+
+
+def run_keras_optimizer(
+    keras_optimizer,
+    start: np.ndarray,
+    gradients: Sequence[np.ndarray] | None = None,
+    gradient_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+    steps: int | None = None,
+) -> np.ndarray:
+    """Apply a ``keras.optimizers`` optimizer to a float64 variable; return every point visited.
+
+    Give either ``gradients`` (a sequence of arrays, applied in order) or ``gradient_fn`` and
+    ``steps`` (the gradient is evaluated at the variable's current value, in NumPy). The result
+    has shape (number of steps + 1, *start.shape). Explained in notebooks/03_optimizers.ipynb.
+    """
+    import keras
+
+    start = np.asarray(start, dtype=np.float64)
+    if (gradients is None) == (gradient_fn is None):
+        raise ValueError("give exactly one of gradients= or gradient_fn=")
+    if gradient_fn is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0):
+        raise ValueError(f"gradient_fn needs steps >= 0, got steps={steps!r}")
+    if gradients is not None:
+        gradients = [np.asarray(g, dtype=np.float64) for g in gradients]
+        for index, grad in enumerate(gradients):
+            if grad.shape != start.shape:
+                raise ValueError(f"gradients[{index}] has shape {grad.shape}, expected {start.shape} (as start)")
+        steps = len(gradients)
+    variable = keras.Variable(start, dtype="float64", name="params")
+    points = [start]
+    for index in range(steps):
+        grad = gradients[index] if gradients is not None else np.asarray(gradient_fn(points[-1]), dtype=np.float64)
+        keras_optimizer.apply_gradients([(keras.ops.convert_to_tensor(grad, dtype="float64"), variable)])
+        points.append(np.asarray(keras.ops.convert_to_numpy(variable.value)))
+    return np.stack(points)
+
+
+def softmax_regression_loss_and_gradients(
+    weights: np.ndarray, bias: np.ndarray, inputs: np.ndarray, labels: np.ndarray
+) -> tuple[float, list[np.ndarray]]:
+    """Mean cross-entropy of ``softmax(inputs @ weights + bias)`` and its gradients [dW, db].
+
+    ``inputs`` (N, D), integer ``labels`` (N,) in [0, K), ``weights`` (D, K), ``bias`` (K,).
+    The gradient of the mean loss is ``inputs.T @ (p − onehot) / N`` (derived in
+    notebooks/02_softmax_cross_entropy.ipynb). Used in notebooks/03_optimizers.ipynb.
+    """
+    weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
+    inputs, labels = np.asarray(inputs, dtype=np.float64), np.asarray(labels)
+    if weights.ndim != 2 or bias.shape != (weights.shape[1],):
+        raise ValueError(f"expected weights (D, K) and bias (K,), got {weights.shape} and {bias.shape}")
+    if inputs.ndim != 2 or inputs.shape[1] != weights.shape[0]:
+        raise ValueError(f"expected inputs of shape (N, {weights.shape[0]}), got {inputs.shape}")
+    if labels.shape != (inputs.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"expected integer labels of shape ({inputs.shape[0]},), got {labels.dtype} {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= weights.shape[1]):
+        raise ValueError(f"labels must be in [0, {weights.shape[1]}), got range [{labels.min()}, {labels.max()}]")
+    logits = inputs @ weights + bias
+    logits -= logits.max(axis=1, keepdims=True)  # stable: softmax is unchanged by a shift
+    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    loss = float(-log_probs[rows, labels].mean())
+    delta = np.exp(log_probs)
+    delta[rows, labels] -= 1.0
+    delta /= len(labels)
+    return loss, [inputs.T @ delta, delta.sum(axis=0)]
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+def _check_steps(step) -> np.ndarray:
+    step = np.asarray(step, dtype=np.float64)
+    if np.any(step < 0) or not np.all(np.isfinite(step)):
+        raise ValueError("step must be >= 0 (a number or an array of numbers)")
+    return step
+
+
+def linear_warmup(step, warmup_steps: int, initial_learning_rate: float, warmup_target: float) -> np.ndarray:
+    """Straight line from ``initial_learning_rate`` (step 0) to ``warmup_target`` (step ``warmup_steps``).
+
+    Explained in notebooks/03_optimizers.ipynb.
+    """
+    step = _check_steps(step)
+    if warmup_steps <= 0:
+        raise ValueError(f"warmup_steps must be > 0, got {warmup_steps!r}")
+    _check_learning_rate(initial_learning_rate)
+    _check_learning_rate(warmup_target)
+    fraction = np.minimum(step, warmup_steps) / warmup_steps
+    return initial_learning_rate + fraction * (warmup_target - initial_learning_rate)
+
+
+def cosine_decay(step, decay_steps: int, initial_learning_rate: float, alpha: float = 0.0) -> np.ndarray:
+    """Half a cosine from ``initial_learning_rate`` down to ``alpha·initial_learning_rate``.
+
+    ``lr(t) = lr0·((1 − α)·½(1 + cos(π·min(t, T)/T)) + α)``. Explained in notebooks/03_optimizers.ipynb.
+    """
+    step = _check_steps(step)
+    if decay_steps <= 0:
+        raise ValueError(f"decay_steps must be > 0, got {decay_steps!r}")
+    _check_learning_rate(initial_learning_rate)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+    fraction = np.minimum(step, decay_steps) / decay_steps
+    return initial_learning_rate * ((1 - alpha) * 0.5 * (1 + np.cos(np.pi * fraction)) + alpha)
+
+
+def warmup_cosine_decay(
+    step,
+    initial_learning_rate: float,
+    decay_steps: int,
+    alpha: float = 0.0,
+    warmup_target: float | None = None,
+    warmup_steps: int = 0,
+) -> np.ndarray:
+    """Linear warmup then cosine decay, with the arguments of ``keras.optimizers.schedules.CosineDecay``.
+
+    Without ``warmup_target`` this is plain :func:`cosine_decay`. With it, the rate climbs from
+    ``initial_learning_rate`` to ``warmup_target`` over ``warmup_steps`` steps, then decays from
+    ``warmup_target`` to ``alpha·warmup_target`` over ``decay_steps`` more. Explained in
+    notebooks/03_optimizers.ipynb.
+    """
+    step = _check_steps(step)
+    if warmup_target is None:
+        return cosine_decay(step, decay_steps, initial_learning_rate, alpha)
+    if warmup_steps <= 0:
+        raise ValueError(f"warmup_steps must be > 0 when warmup_target is given, got {warmup_steps!r}")
+    warm = linear_warmup(step, warmup_steps, initial_learning_rate, warmup_target)
+    decay = cosine_decay(np.maximum(step - warmup_steps, 0), decay_steps, warmup_target, alpha)
+    return np.where(step < warmup_steps, warm, decay)
