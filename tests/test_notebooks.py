@@ -32,7 +32,9 @@ def test_notebook_skeleton(path):
     assert lines[1].startswith("*") and lines[1].endswith("*"), "a one-line italic subtitle"
     assert f"({COLAB}{path.name})" in title.source, "a Colab badge linking to this notebook"
 
-    headings = [cell.source.splitlines()[0] for cell in notebook.cells if cell.cell_type == "markdown"]
+    headings = [
+        line.strip() for cell in notebook.cells if cell.cell_type == "markdown" for line in cell.source.splitlines()
+    ]
     assert "## Setup" in headings and "## Summary" in headings
     if path.name != "00_setup.ipynb":
         assert any(h.startswith("## Exercises") for h in headings)
