@@ -21,12 +21,12 @@ ENV_METRICS_FILE = "COURSE_METRICS_FILE"
 ENV_NOTEBOOK = "COURSE_NOTEBOOK"
 
 
-def record_metric(name: str, value: float, unit: str = "") -> dict | None:
+def record_metric(name: str, value: float, unit: str = "") -> None:
     """Append ``{"name", "value", "unit", "notebook", "time"}`` to ``$COURSE_METRICS_FILE``.
 
     ``name`` is a non-empty string such as ``"test_accuracy"``; ``value`` a finite real number.
-    Returns the record written, or ``None`` when no metrics file is configured.
-    Explained in notebooks/00_setup.ipynb.
+    Returns nothing, so that a call as the last line of a notebook cell prints nothing (nbval
+    compares cell output). Explained in notebooks/00_setup.ipynb.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -38,7 +38,7 @@ def record_metric(name: str, value: float, unit: str = "") -> dict | None:
         raise ValueError(f"unit must be a string, got {unit!r}")
     target = os.environ.get(ENV_METRICS_FILE)
     if not target:
-        return None
+        return
     record = {
         "name": name.strip(),
         "value": float(value) if isinstance(value, (float, np.floating)) else int(value),
@@ -52,7 +52,6 @@ def record_metric(name: str, value: float, unit: str = "") -> dict | None:
     # One write of one short line in append mode: concurrent writers do not interleave lines.
     with open(path, "a", encoding="utf-8") as stream:
         stream.write(line)
-    return record
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict]:
