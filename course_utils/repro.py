@@ -19,6 +19,9 @@ def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
     ``deterministic_ops=True`` calls ``tf.config.experimental.enable_op_determinism()``, which
     forces deterministic kernels and ordered ``tf.data`` outputs (at some cost in speed).
     ``PYTHONHASHSEED`` is set for subprocesses (it cannot change hashing in this process).
+    TensorFlow's devices are initialised here, so the log lines TensorFlow prints the first time
+    it touches a device appear in the Setup cell rather than in a later cell whose output nbval
+    compares.
 
     Explained in notebooks/00_setup.ipynb.
     """
@@ -29,11 +32,11 @@ def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what np.random.* calls use)
     import keras  # imported here so that NumPy-only notebooks stay light until they need Keras
+    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
+    tf.config.list_logical_devices()
     if deterministic_ops:
-        import tensorflow as tf
-
         tf.config.experimental.enable_op_determinism()
 
 
