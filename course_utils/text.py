@@ -1,0 +1,293 @@
+"""Character-level language modelling helpers: corpus split, baselines, one LSTM step, sampling.
+
+Explained in notebooks/05_lstm_text_generator.ipynb. The same split, vocabulary rule and
+training budget are used by the benchmark anchor ``benchmarks/anchors/shakespeare_keras_io_char_lstm.py``,
+so that the course model and the keras-io recipe are compared on equal terms.
+
+Only NumPy is imported at module level; :func:`time_budget_callback` imports Keras when called.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from course_utils.repro import full_training
+
+__all__ = [
+    "DEFAULT_TRAIN_WORKS",
+    "FULL_TRAINING_SECONDS",
+    "HELDOUT_WORK",
+    "TRAINING_SECONDS",
+    "bigram_nats_per_char",
+    "character_vocabulary",
+    "lstm_step",
+    "nats_to_bits",
+    "perplexity",
+    "sample_next",
+    "split_corpus",
+    "time_budget_callback",
+    "training_seconds",
+    "unigram_nats_per_char",
+]
+
+# The play that is never trained on, by the course model or by the benchmark anchor.
+HELDOUT_WORK = "tempest"
+# The default (CPU-sized) training subset: eight plays, about 1.1 million characters.
+DEFAULT_TRAIN_WORKS = (
+    "hamlet",
+    "macbeth",
+    "lear",
+    "othello",
+    "romeo_and_juliet",
+    "julius_caesar",
+    "midsummer_nights_dream",
+    "twelfth_night",
+)
+# Wall-clock training budget shared by the notebook's LSTM and the keras-io anchor.
+TRAINING_SECONDS = 150
+FULL_TRAINING_SECONDS = 1800
+WORK_SEPARATOR = "\n\n\n"
+
+
+def training_seconds() -> int:
+    """The training budget in seconds: ``TRAINING_SECONDS``, or ``FULL_TRAINING_SECONDS`` when
+    ``COURSE_FULL_TRAINING=1``. Explained in notebooks/05_lstm_text_generator.ipynb."""
+    return FULL_TRAINING_SECONDS if full_training() else TRAINING_SECONDS
+
+
+def split_corpus(
+    works: Mapping[str, str],
+    heldout_work: str = HELDOUT_WORK,
+    train_works: Sequence[str] | None = DEFAULT_TRAIN_WORKS,
+) -> tuple[str, str, list[str]]:
+    """Split ``{work: text}`` into ``(train_text, heldout_text, train_work_names)``.
+
+    The held-out text is the whole of ``heldout_work``; the training text is ``train_works``
+    joined by blank lines (``None`` means every other work). The held-out work is never part of
+    the training text. Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    if not isinstance(works, Mapping) or not works:
+        raise ValueError("works must be a non-empty mapping {work_name: text}")
+    if heldout_work not in works:
+        raise ValueError(f"heldout_work {heldout_work!r} is not one of the works: {sorted(works)}")
+    if train_works is None:
+        names = [name for name in works if name != heldout_work]
+    else:
+        names = list(train_works)
+        unknown = [name for name in names if name not in works]
+        if unknown:
+            raise ValueError(f"unknown train_works {unknown}; expected names from {sorted(works)}")
+        if heldout_work in names:
+            raise ValueError(f"the held-out work {heldout_work!r} must not be in train_works")
+        if not names:
+            raise ValueError("train_works must name at least one work (or be None for all others)")
+    train_text = WORK_SEPARATOR.join(works[name] for name in names)
+    return train_text, works[heldout_work], names
+
+
+def character_vocabulary(text: str) -> list[str]:
+    """The sorted distinct characters of ``text`` (the vocabulary given to ``StringLookup``).
+
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    if not isinstance(text, str) or not text:
+        raise ValueError("text must be a non-empty string")
+    return sorted(set(text))
+
+
+def _check_ids(ids: np.ndarray, name: str, vocabulary_size: int, minimum_length: int) -> np.ndarray:
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"{name} must be a 1-D array of integer ids, got shape {ids.shape} dtype {ids.dtype}")
+    if len(ids) < minimum_length:
+        raise ValueError(f"{name} must hold at least {minimum_length} ids, got {len(ids)}")
+    if ids.min() < 0 or ids.max() >= vocabulary_size:
+        raise ValueError(f"{name} must hold ids in [0, {vocabulary_size}), got range [{ids.min()}, {ids.max()}]")
+    return ids.astype(np.int64)
+
+
+def _check_ngram_arguments(vocabulary_size: int, k: float) -> None:
+    if isinstance(vocabulary_size, bool) or not isinstance(vocabulary_size, (int, np.integer)) or vocabulary_size < 1:
+        raise ValueError(f"vocabulary_size must be a positive integer, got {vocabulary_size!r}")
+    if not isinstance(k, (int, float, np.integer, np.floating)) or not k > 0:
+        raise ValueError(f"k (the add-k smoothing count) must be a positive number, got {k!r}")
+
+
+def unigram_nats_per_char(
+    train_ids: np.ndarray, heldout_ids: np.ndarray, vocabulary_size: int, k: float = 1.0
+) -> float:
+    """Held-out cross-entropy (nats/char) of add-k smoothed character frequencies.
+
+    ``P(a) = (count(a) + k) / (N + k V)`` fitted on ``train_ids``; the mean of ``-ln P`` over every
+    held-out id. Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    _check_ngram_arguments(vocabulary_size, k)
+    train_ids = _check_ids(train_ids, "train_ids", vocabulary_size, 1)
+    heldout_ids = _check_ids(heldout_ids, "heldout_ids", vocabulary_size, 1)
+    counts = np.bincount(train_ids, minlength=vocabulary_size).astype(np.float64)
+    probabilities = (counts + k) / (counts.sum() + k * vocabulary_size)
+    return float(-np.mean(np.log(probabilities[heldout_ids])))
+
+
+def bigram_nats_per_char(train_ids: np.ndarray, heldout_ids: np.ndarray, vocabulary_size: int, k: float = 1.0) -> float:
+    """Held-out cross-entropy (nats/char) of an add-k smoothed bigram model.
+
+    ``P(b | a) = (count(a b) + k) / (count(a ·) + k V)`` fitted on consecutive pairs of
+    ``train_ids``; the mean of ``-ln P(b | a)`` over every held-out pair (so the first held-out
+    character is not scored). Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    _check_ngram_arguments(vocabulary_size, k)
+    train_ids = _check_ids(train_ids, "train_ids", vocabulary_size, 2)
+    heldout_ids = _check_ids(heldout_ids, "heldout_ids", vocabulary_size, 2)
+    pair_counts = np.bincount(train_ids[:-1] * vocabulary_size + train_ids[1:], minlength=vocabulary_size**2)
+    pair_counts = pair_counts.reshape(vocabulary_size, vocabulary_size).astype(np.float64)
+    conditional = (pair_counts + k) / (pair_counts.sum(axis=1, keepdims=True) + k * vocabulary_size)
+    return float(-np.mean(np.log(conditional[heldout_ids[:-1], heldout_ids[1:]])))
+
+
+def nats_to_bits(nats: float) -> float:
+    """Convert a cross-entropy from nats (natural log) to bits: divide by ln 2.
+
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    if not isinstance(nats, (int, float, np.integer, np.floating)) or not math.isfinite(nats) or nats < 0:
+        raise ValueError(f"nats must be a finite non-negative number, got {nats!r}")
+    return float(nats) / math.log(2)
+
+
+def perplexity(nats: float) -> float:
+    """Perplexity ``exp(cross-entropy in nats)``: the effective number of equally likely next characters.
+
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    if not isinstance(nats, (int, float, np.integer, np.floating)) or not math.isfinite(nats) or nats < 0:
+        raise ValueError(f"nats must be a finite non-negative number, got {nats!r}")
+    return math.exp(float(nats))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def lstm_step(
+    x: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    kernel: np.ndarray,
+    recurrent_kernel: np.ndarray,
+    bias: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM time step in NumPy, with Keras's weight layout; returns ``(h_new, c_new)``.
+
+    ``x``: (batch, input_dim) or (input_dim,); ``h``, ``c``: (batch, units) or (units,);
+    ``kernel``: (input_dim, 4 units); ``recurrent_kernel``: (units, 4 units); ``bias``: (4 units,).
+    The four column blocks are the gates in Keras's order i, f, c (candidate), o::
+
+        z = x W + h U + b;   i = σ(z_i), f = σ(z_f), g = tanh(z_c), o = σ(z_o)
+        c_new = f * c + i * g;   h_new = o * tanh(c_new)
+
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    x, h, c = (np.asarray(a, dtype=np.float64) for a in (x, h, c))
+    kernel, recurrent_kernel, bias = (np.asarray(a, dtype=np.float64) for a in (kernel, recurrent_kernel, bias))
+    if x.ndim not in (1, 2) or h.ndim != x.ndim or c.ndim != x.ndim:
+        raise ValueError(f"x, h and c must all be 1-D or all 2-D, got shapes {x.shape}, {h.shape}, {c.shape}")
+    units = h.shape[-1]
+    if c.shape != h.shape:
+        raise ValueError(f"c must have the shape of h {h.shape}, got {c.shape}")
+    if x.ndim == 2 and x.shape[0] != h.shape[0]:
+        raise ValueError(f"x and h must have the same batch size, got {x.shape[0]} and {h.shape[0]}")
+    if kernel.shape != (x.shape[-1], 4 * units):
+        raise ValueError(
+            f"kernel must have shape (input_dim, 4 units) = {(x.shape[-1], 4 * units)}, got {kernel.shape}"
+        )
+    if recurrent_kernel.shape != (units, 4 * units):
+        raise ValueError(f"recurrent_kernel must have shape {(units, 4 * units)}, got {recurrent_kernel.shape}")
+    if bias.shape != (4 * units,):
+        raise ValueError(f"bias must have shape {(4 * units,)}, got {bias.shape}")
+    z = x @ kernel + h @ recurrent_kernel + bias
+    z_input, z_forget, z_candidate, z_output = np.split(z, 4, axis=-1)
+    input_gate, forget_gate, output_gate = _sigmoid(z_input), _sigmoid(z_forget), _sigmoid(z_output)
+    c_new = forget_gate * c + input_gate * np.tanh(z_candidate)
+    h_new = output_gate * np.tanh(c_new)
+    return h_new, c_new
+
+
+def sample_next(
+    logits: np.ndarray,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> int:
+    """Draw the next token id from ``softmax(logits / temperature)``, optionally among the ``top_k`` best.
+
+    ``temperature=0`` means greedy decoding (the argmax); ``top_k=None`` keeps every token.
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 1 or logits.size == 0:
+        raise ValueError(f"logits must be a non-empty 1-D array, got shape {logits.shape}")
+    if not np.all(np.isfinite(logits)):
+        raise ValueError("logits must be finite")
+    if not isinstance(temperature, (int, float, np.integer, np.floating)) or not temperature >= 0:
+        raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+    if top_k is not None and (
+        isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= logits.size
+    ):
+        raise ValueError(f"top_k must be None or an integer in [1, {logits.size}], got {top_k!r}")
+    if temperature == 0 or top_k == 1:
+        return int(np.argmax(logits))
+    if rng is None:
+        rng = np.random.default_rng()
+    scaled = logits / temperature
+    if top_k is not None:
+        threshold = np.sort(scaled)[-top_k]
+        scaled = np.where(scaled >= threshold, scaled, -np.inf)
+    probabilities = np.exp(scaled - scaled.max())
+    probabilities /= probabilities.sum()
+    return int(rng.choice(logits.size, p=probabilities))
+
+
+def time_budget_callback(seconds: float, min_batches: int = 0):
+    """A Keras callback that stops ``fit`` once ``seconds`` of wall-clock time have passed.
+
+    The clock starts at ``on_train_begin`` and is checked after every batch, so training ends
+    within one batch of the budget. ``min_batches`` is a floor for slow or busy machines: training
+    goes on until at least that many batches have run, even past the budget (on a machine fast
+    enough to run them within the budget it changes nothing). ``callback.elapsed`` holds the
+    seconds actually used and ``callback.batches`` the number of batches run.
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.integer, np.floating)) or not seconds > 0:
+        raise ValueError(f"seconds must be a positive number, got {seconds!r}")
+    if isinstance(min_batches, bool) or not isinstance(min_batches, (int, np.integer)) or min_batches < 0:
+        raise ValueError(f"min_batches must be a non-negative integer, got {min_batches!r}")
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        def __init__(self, budget: float, min_batches: int) -> None:
+            super().__init__()
+            self.budget = float(budget)
+            self.min_batches = int(min_batches)
+            self.started = None
+            self.elapsed = 0.0
+            self.batches = 0
+
+        def on_train_begin(self, logs=None) -> None:
+            self.started = time.perf_counter()
+            self.batches = 0
+
+        def on_train_batch_end(self, batch, logs=None) -> None:
+            self.batches += 1
+            self.elapsed = time.perf_counter() - self.started
+            if self.elapsed >= self.budget and self.batches >= self.min_batches:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None) -> None:
+            self.elapsed = time.perf_counter() - self.started
+
+    return TimeBudget(seconds, min_batches)
