@@ -131,6 +131,8 @@ def machine() -> str:
 
 def _format(value) -> str:
     if isinstance(value, float):
+        if value != 0 and abs(value) < 1e-3:
+            return f"{value:.1e}"
         return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -162,8 +164,10 @@ def render(results: dict) -> str:
         columns = list(rows[0][2])
         lines += ["", f"## {title}", "", "| | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
         for label, item, mapping in rows:
+            ran = results.get(item, {}).get("status") == "ok"
             metrics = results.get(item, {}).get("metrics", {})
-            cells = [_format(metrics[m]["value"]) if m in metrics else "not run" for m in mapping.values()]
+            missing = "not reached" if ran else "not run"
+            cells = [_format(metrics[m]["value"]) if m in metrics else missing for m in mapping.values()]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines += ["", note]
     failed = [(name, entry["detail"]) for name, entry in results.items() if entry["status"] != "ok"]
@@ -176,7 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("only", nargs="*", help="run only items whose name contains one of these")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "benchmarks")
+    parser.add_argument("--render-only", action="store_true", help="rebuild RESULTS.md from results.json")
     arguments = parser.parse_args(argv)
+    if arguments.render_only:
+        results = json.loads((arguments.output_dir / "results.json").read_text())
+        (arguments.output_dir / "RESULTS.md").write_text(render(results))
+        return 0
 
     items = discover()
     chosen = {n: p for n, p in items.items() if not arguments.only or any(w in n for w in arguments.only)}
