@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from course_utils.softmax import softmax as stable_softmax
+
 __all__ = [
     "causal_mask",
     "gelu",
@@ -79,15 +81,12 @@ def _bool_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> np.nd
 
 
 def softmax(scores, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax ``exp(s - max s) / sum exp(s - max s)`` along ``axis``.
+    """Numerically stable softmax along ``axis``: :func:`course_utils.softmax.softmax`.
 
     Explained in notebooks/02_softmax_cross_entropy.ipynb; used for the attention weights in
     notebooks/06_attention_transformer.ipynb.
     """
-    scores = _float_array(scores, "scores")
-    shifted = scores - np.max(scores, axis=axis, keepdims=True)
-    exponentials = np.exp(shifted)
-    return exponentials / np.sum(exponentials, axis=axis, keepdims=True)
+    return stable_softmax(_float_array(scores, "scores"), axis=axis)
 
 
 def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from course_utils.softmax import softmax as stable_softmax
+
 __all__ = [
     "ACTIVATIONS",
     "init_mlp",
@@ -180,14 +182,13 @@ def mlp_forward(params: Params, x: np.ndarray, activation: str = "relu") -> tupl
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, computed after subtracting each row's maximum (so exp never overflows).
 
+    The one implementation is :func:`course_utils.softmax.softmax`; this is its 2-D, row-wise use.
     Explained in notebooks/01_forward_backward.ipynb (and in depth in 02_softmax_cross_entropy).
     """
     logits = np.asarray(logits)
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (batch, classes), got {logits.shape}")
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exponentials = np.exp(shifted)
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
+    return stable_softmax(logits, axis=1)
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from course_utils.attention import gelu, layer_norm
+
 __all__ = [
     "bert_sizes_from_config",
     "load_bert_weights",
@@ -137,20 +139,6 @@ def load_bert_weights(model, weights: Mapping[str, np.ndarray]) -> dict[str, str
     return {variable.path: name for variable, name, _ in plan}
 
 
-def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
-
-
-_ERF = np.frompyfunc(math.erf, 1, 1)
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    """The exact GELU of BERT: x * Φ(x) = 0.5 x (1 + erf(x / √2))."""
-    return 0.5 * x * (1.0 + _ERF(x / math.sqrt(2.0)).astype(np.float64))
-
-
 def reference_bert_forward(
     weights: Mapping[str, np.ndarray],
     token_ids: np.ndarray,
@@ -196,7 +184,7 @@ def reference_bert_forward(
         + w("embeddings.position_embeddings.weight")[:length]
         + w("embeddings.token_type_embeddings.weight")[segment_ids]
     )
-    x = _layer_norm(x, w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"), layer_norm_epsilon)
+    x = layer_norm(x, w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"), layer_norm_epsilon)
     key_is_padding = (mask == 0)[:, None, None, :]  # (batch, 1, 1, key)
     attentions = []
     layer = 0
@@ -219,14 +207,14 @@ def reference_bert_forward(
         probabilities /= probabilities.sum(axis=-1, keepdims=True)
         attentions.append(probabilities)
         context = (probabilities @ value).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-        x = _layer_norm(
+        x = layer_norm(
             x + linear(context, "attention.output.dense"),
             w(f"{p}attention.output.LayerNorm.weight"),
             w(f"{p}attention.output.LayerNorm.bias"),
             layer_norm_epsilon,
         )
-        feed_forward = linear(_gelu(linear(x, "intermediate.dense")), "output.dense")
-        x = _layer_norm(
+        feed_forward = linear(gelu(linear(x, "intermediate.dense")), "output.dense")
+        x = layer_norm(
             x + feed_forward, w(f"{p}output.LayerNorm.weight"), w(f"{p}output.LayerNorm.bias"), layer_norm_epsilon
         )
         layer += 1
