@@ -1,0 +1,70 @@
+"""The model cache of course_utils.zoo: atomic saves, shape checks, corrupt files rebuilt, never trusted."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from course_utils import zoo
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    return tmp_path / "models"
+
+
+def test_mnist_cnn_architecture_matches_notebook_04():
+    model = zoo.build_mnist_cnn()
+    # 04 derives this count by formula: convs without bias, BatchNorm 4 per channel, hidden, classifier
+    by_formula = 3 * 3 * 1 * 32 + 4 * 32 + 3 * 3 * 32 * 64 + 4 * 64 + 5 * 5 * 64 * 128 + 4 * 128 + 128 * 10 + 10
+    assert model.count_params() == by_formula == 225_706
+    assert model.input_shape == (None, 28, 28, 1) and model.input.dtype == "uint8"
+    probabilities = model(np.zeros((2, 28, 28, 1), np.uint8)).numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    # without BatchNorm: its 4 numbers per channel go, a bias per conv filter and hidden unit comes back
+    assert zoo.build_mnist_cnn(batch_norm=False, dropout=0.0).count_params() == 225_706 - 4 * 224 + 224
+
+
+def test_cache_round_trip_is_exact_and_atomic(cache):
+    model = zoo.build_mnist_cnn()
+    path = zoo.cache_model(model, "mnist_cnn", verbose=False)
+    assert path == cache / "mnist_cnn.keras" and path.is_file()
+    assert [p.name for p in cache.iterdir()] == ["mnist_cnn.keras"], "no temporary file left behind"
+    loaded = zoo._load_cached("mnist_cnn", (None, 28, 28, 1), (None, 10), verbose=False)
+    images = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1), dtype=np.uint8)
+    np.testing.assert_array_equal(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
+    loaded_again = zoo.mnist_cnn(verbose=False)  # from the cache: no training
+    np.testing.assert_array_equal(loaded_again.predict(images, verbose=0), model.predict(images, verbose=0))
+
+
+def test_corrupt_or_truncated_cache_file_is_removed_not_used(cache, capsys):
+    cache.mkdir(parents=True)
+    path = cache / "mnist_cnn.keras"
+    zoo.build_mnist_cnn().save(path)
+    path.write_bytes(path.read_bytes()[:1000])  # a killed copy
+    assert zoo._load_cached("mnist_cnn", (None, 28, 28, 1), (None, 10), verbose=True) is None
+    assert not path.exists()
+    assert "unusable" in capsys.readouterr().out
+
+
+def test_cached_model_of_the_wrong_shape_is_rejected(cache):
+    inputs = keras.Input((28, 28, 1), dtype="uint8")
+    other = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs)))
+    zoo.cache_model(other, "mnist_cnn", verbose=False)
+    assert zoo._load_cached("mnist_cnn", (None, 28, 28, 1), (None, 10), verbose=False) is None
+    assert not (cache / "mnist_cnn.keras").exists()
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="model name"):
+        zoo.cached_model_path("resnet")
+    with pytest.raises(ValueError, match=r"keras\.Model"):
+        zoo.cache_model("not a model", "mnist_cnn")
+    with pytest.raises(ValueError, match="dropout"):
+        zoo.build_mnist_cnn(dropout=1.5)
+    with pytest.raises(ValueError, match="epochs"):
+        zoo.train_mnist_cnn(epochs=0)
+    with pytest.raises(ValueError, match="train_top_layers"):
+        zoo.train_review_classifier(train_top_layers=0)
