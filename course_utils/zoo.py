@@ -96,6 +96,16 @@ def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bo
     return model
 
 
+def _cached_or_trained(name: str, input_shape: tuple, output_shape: tuple, train, retrain: bool, verbose: bool):
+    model = None if retrain else _load_cached(name, input_shape, output_shape, verbose)
+    if model is None:
+        if verbose:
+            print(f"{name}: not in the model cache; training it now with {train.__name__}() (once; then cached)")
+        model = train(verbose=verbose)
+        cache_model(model, name, verbose=verbose)
+    return model
+
+
 # --------------------------------------------------------------------------- MNIST CNN (notebook 04)
 
 
@@ -178,13 +188,7 @@ def mnist_cnn(retrain: bool = False, verbose: bool = True):
 
     Explained in notebooks/08_compression_deployment.ipynb.
     """
-    model = None if retrain else _load_cached("mnist_cnn", (None, 28, 28, 1), (None, 10), verbose)
-    if model is None:
-        if verbose:
-            print("mnist_cnn: not in the model cache; training it with notebook 04's recipe (3 epochs)")
-        model = train_mnist_cnn(verbose=verbose)
-        cache_model(model, "mnist_cnn", verbose=verbose)
-    return model
+    return _cached_or_trained("mnist_cnn", (None, 28, 28, 1), (None, 10), train_mnist_cnn, retrain, verbose)
 
 
 # ------------------------------------------------------------ MiniLM review classifier (notebook 07)
@@ -292,10 +296,4 @@ def review_classifier(retrain: bool = False, verbose: bool = True):
 
     Explained in notebooks/09_explainability.ipynb.
     """
-    model = None if retrain else _load_cached("review_classifier", (None,), (None, 1), verbose)
-    if model is None:
-        if verbose:
-            print("review_classifier: not in the model cache; training a shorter version of notebook 07's recipe")
-        model = train_review_classifier(verbose=verbose)
-        cache_model(model, "review_classifier", verbose=verbose)
-    return model
+    return _cached_or_trained("review_classifier", (None,), (None, 1), train_review_classifier, retrain, verbose)
