@@ -55,6 +55,24 @@ def notebook_to_script(notebook: nbformat.NotebookNode) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same name (stdout/stderr), as nbval compares them:
+    how a print is split into chunks depends on flush timing, which would make noisy diffs."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Keep only the metadata a reader needs; stable cell ids; no timing records."""
     notebook.nbformat, notebook.nbformat_minor = 4, 5
@@ -66,7 +84,8 @@ def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         tags = cell.get("metadata", {}).get("tags")
         cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
         if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
+            cell.outputs = coalesce_streams(cell.get("outputs", []))
+            for output in cell.outputs:
                 if "metadata" in output and output.output_type in ("display_data", "execute_result"):
                     output.metadata = nbformat.NotebookNode(
                         {k: v for k, v in output.metadata.items() if k not in ("needs_background",)}
