@@ -1,0 +1,368 @@
+"""Counting parameters and FLOPs, timing kernels, and the arithmetic of training compute.
+
+Explained in notebooks/10_compute_and_scale.ipynb. Convention: one multiply-add is **2 FLOPs**,
+and only the multiply-adds of matrix products and convolutions are counted (bias adds,
+activations, normalisations, softmax and pooling are a few percent at most and are left out);
+FLOP counts are for the **forward pass** unless a name says otherwise. :func:`graph_flops`
+counts the same quantity independently, from the shapes of the ``MatMul`` / ``BatchMatMulV2`` /
+``Conv2D`` / ``Einsum`` operations TensorFlow actually traced. Only NumPy is imported at module
+level; TensorFlow is imported inside :func:`graph_flops`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "attention_params",
+    "batch_norm_params",
+    "bert_encoder_flops",
+    "bert_encoder_params",
+    "best_time",
+    "conv2d_flops",
+    "conv2d_params",
+    "dense_flops",
+    "dense_params",
+    "embedding_params",
+    "fit_power_law",
+    "graph_flops",
+    "layer_norm_params",
+    "lstm_flops",
+    "lstm_params",
+    "matmul_flops",
+    "training_flops",
+    "training_seconds",
+    "transformer_encoder_flops",
+    "transformer_encoder_params",
+]
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _positive_number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _kernel_size(kernel_size) -> tuple[int, int]:
+    if isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, bool):
+        kernel_size = (kernel_size, kernel_size)
+    if not isinstance(kernel_size, (tuple, list)) or len(kernel_size) != 2:
+        raise ValueError(f"kernel_size must be a positive integer or a pair of them, got {kernel_size!r}")
+    return _positive_int("kernel height", kernel_size[0]), _positive_int("kernel width", kernel_size[1])
+
+
+# --------------------------------------------------------------------------- parameters and FLOPs by layer
+
+
+def matmul_flops(m: int, k: int, n: int) -> int:
+    """FLOPs of an (m, k) @ (k, n) matrix product: ``2 m k n`` (m·n outputs, k multiply-adds each).
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    return 2 * _positive_int("m", m) * _positive_int("k", k) * _positive_int("n", n)
+
+
+def dense_params(input_dim: int, units: int, use_bias: bool = True) -> int:
+    """Parameters of ``keras.layers.Dense(units)`` on ``input_dim`` features: ``input_dim·units (+ units)``.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    input_dim, units = _positive_int("input_dim", input_dim), _positive_int("units", units)
+    return input_dim * units + (units if use_bias else 0)
+
+
+def dense_flops(input_dim: int, units: int, positions: int = 1) -> int:
+    """Forward FLOPs of a Dense layer applied at ``positions`` positions (e.g. tokens): ``2·input_dim·units`` each.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    return _positive_int("positions", positions) * matmul_flops(1, input_dim, units)
+
+
+def conv2d_params(in_channels: int, filters: int, kernel_size, use_bias: bool = True) -> int:
+    """Parameters of ``keras.layers.Conv2D(filters, kernel_size)``: ``kh·kw·in_channels·filters (+ filters)``.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    kh, kw = _kernel_size(kernel_size)
+    in_channels, filters = _positive_int("in_channels", in_channels), _positive_int("filters", filters)
+    return kh * kw * in_channels * filters + (filters if use_bias else 0)
+
+
+def conv2d_flops(in_channels: int, filters: int, kernel_size, output_height: int, output_width: int) -> int:
+    """Forward FLOPs of a 2-D convolution for one image: every output value (``output_height·output_width·filters``
+    of them) is a dot product of length ``kh·kw·in_channels``, so ``2·oh·ow·filters·kh·kw·in_channels``.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    kh, kw = _kernel_size(kernel_size)
+    outputs = _positive_int("output_height", output_height) * _positive_int("output_width", output_width)
+    return 2 * outputs * _positive_int("filters", filters) * kh * kw * _positive_int("in_channels", in_channels)
+
+
+def embedding_params(vocabulary_size: int, dim: int) -> int:
+    """Parameters of ``keras.layers.Embedding(vocabulary_size, dim)``: one row per id. Its forward pass is a
+    lookup, 0 FLOPs. Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    return _positive_int("vocabulary_size", vocabulary_size) * _positive_int("dim", dim)
+
+
+def batch_norm_params(channels: int) -> int:
+    """Parameters of ``BatchNormalization`` over ``channels``: γ, β (trained) and the moving mean and variance
+    (not trained, but counted by ``count_params``), ``4·channels``. Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    return 4 * _positive_int("channels", channels)
+
+
+def layer_norm_params(dim: int) -> int:
+    """Parameters of ``LayerNormalization`` over ``dim`` features: γ and β, ``2·dim``.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    return 2 * _positive_int("dim", dim)
+
+
+def lstm_params(input_dim: int, units: int) -> int:
+    """Parameters of ``keras.layers.LSTM(units)`` on ``input_dim`` features: four gates, each with an input
+    kernel, a recurrent kernel and a bias, ``4·(units·(input_dim + units) + units)``.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    input_dim, units = _positive_int("input_dim", input_dim), _positive_int("units", units)
+    return 4 * (units * (input_dim + units) + units)
+
+
+def lstm_flops(input_dim: int, units: int, steps: int = 1) -> int:
+    """Forward FLOPs of an LSTM over ``steps`` time steps: per step ``x W`` and ``h U`` for four gates,
+    ``2·4·units·(input_dim + units)`` (the gates' element-wise products are not counted).
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    input_dim, units = _positive_int("input_dim", input_dim), _positive_int("units", units)
+    return _positive_int("steps", steps) * 2 * 4 * units * (input_dim + units)
+
+
+def attention_params(hidden_dim: int, num_heads: int, key_dim: int | None = None) -> int:
+    """Parameters of ``keras.layers.MultiHeadAttention(num_heads, key_dim)`` with query, key and value of
+    ``hidden_dim`` features and output back to ``hidden_dim``: three input projections
+    ``hidden_dim → num_heads·key_dim`` and one output projection, all with biases. ``key_dim``
+    defaults to ``hidden_dim // num_heads`` (then it is ``4·H² + 4·H``).
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    hidden_dim, num_heads = _positive_int("hidden_dim", hidden_dim), _positive_int("num_heads", num_heads)
+    if key_dim is None:
+        if hidden_dim % num_heads:
+            raise ValueError(f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({num_heads})")
+        key_dim = hidden_dim // num_heads
+    inner = num_heads * _positive_int("key_dim", key_dim)
+    return 3 * (hidden_dim * inner + inner) + inner * hidden_dim + hidden_dim
+
+
+def transformer_encoder_params(hidden_dim: int, intermediate_dim: int, num_heads: int) -> int:
+    """Parameters of one Transformer encoder block (``keras_hub.layers.TransformerEncoder``): self-attention,
+    two LayerNorms and the feed-forward network ``H → F → H`` with biases.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    hidden_dim, intermediate_dim = (
+        _positive_int("hidden_dim", hidden_dim),
+        _positive_int("intermediate_dim", intermediate_dim),
+    )
+    feed_forward = dense_params(hidden_dim, intermediate_dim) + dense_params(intermediate_dim, hidden_dim)
+    return attention_params(hidden_dim, num_heads) + 2 * layer_norm_params(hidden_dim) + feed_forward
+
+
+def transformer_encoder_flops(hidden_dim: int, intermediate_dim: int, sequence_length: int) -> int:
+    """Forward FLOPs of one encoder block over one sequence of ``L`` tokens (``H`` = hidden_dim,
+    ``F`` = intermediate_dim): the four projections ``8·L·H²``, the scores ``Q Kᵀ`` and the weighted
+    values ``A V`` ``2·2·L²·H`` (whatever the number of heads, when ``key_dim = H / heads``), and the
+    feed-forward network ``4·L·H·F``. Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    H = _positive_int("hidden_dim", hidden_dim)
+    F = _positive_int("intermediate_dim", intermediate_dim)
+    L = _positive_int("sequence_length", sequence_length)
+    return 8 * L * H * H + 4 * L * L * H + 4 * L * H * F
+
+
+def bert_encoder_params(
+    vocabulary_size: int,
+    num_layers: int,
+    num_heads: int,
+    hidden_dim: int,
+    intermediate_dim: int,
+    max_sequence_length: int,
+    num_segments: int = 2,
+) -> int:
+    """Parameters of :func:`course_utils.bert.build_bert_encoder` with the same arguments: token, position
+    and segment embeddings and their LayerNorm, ``num_layers`` encoder blocks and the pooler
+    ``Dense(H)``. Accepts ``**convert.bert_sizes_from_config(...)``.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    H = _positive_int("hidden_dim", hidden_dim)
+    embeddings = sum(
+        embedding_params(size, H)
+        for size in (vocabulary_size, max_sequence_length, num_segments)  # validated by embedding_params
+    )
+    blocks = _positive_int("num_layers", num_layers) * transformer_encoder_params(H, intermediate_dim, num_heads)
+    return embeddings + layer_norm_params(H) + blocks + dense_params(H, H)
+
+
+def bert_encoder_flops(
+    sequence_length: int,
+    num_layers: int,
+    hidden_dim: int,
+    intermediate_dim: int,
+    max_sequence_length: int | None = None,
+    **other_sizes,
+) -> int:
+    """Forward FLOPs of a BERT encoder for one sequence of ``sequence_length`` tokens: ``num_layers`` encoder
+    blocks plus the pooler on the [CLS] vector (``2·H²``); the embeddings are lookups (0 FLOPs).
+    Extra size arguments (``vocabulary_size``, ``num_heads``, ``num_segments``) are accepted and
+    do not change the count, so ``**convert.bert_sizes_from_config(...)`` can be passed.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    unknown = set(other_sizes) - {"vocabulary_size", "num_heads", "num_segments"}
+    if unknown:
+        raise ValueError(f"unexpected size arguments {sorted(unknown)}")
+    sequence_length = _positive_int("sequence_length", sequence_length)
+    if max_sequence_length is not None and sequence_length > _positive_int("max_sequence_length", max_sequence_length):
+        raise ValueError(f"sequence_length {sequence_length} exceeds max_sequence_length {max_sequence_length}")
+    block = transformer_encoder_flops(hidden_dim, intermediate_dim, sequence_length)
+    return _positive_int("num_layers", num_layers) * block + matmul_flops(1, hidden_dim, hidden_dim)
+
+
+# --------------------------------------------------------------------------- an independent count from the graph
+
+
+def _einsum_macs(equation: str, input_shapes: Sequence[Sequence[int]]) -> int:
+    if "..." in equation or "->" not in equation:
+        raise ValueError(f"only explicit einsum equations without '...' are supported, got {equation!r}")
+    operands = equation.split("->")[0].split(",")
+    sizes: dict[str, int] = {}
+    for letters, shape in zip(operands, input_shapes, strict=True):
+        for letter, size in zip(letters, shape, strict=True):
+            sizes[letter] = size
+    return int(np.prod(list(sizes.values()), dtype=np.int64))  # every combination of indices is one multiply-add
+
+
+def graph_flops(function: Callable, *input_signature, by_type: bool = False):
+    """Forward FLOPs (2 per multiply-add) of ``function`` traced by ``tf.function`` for ``input_signature``
+    (``tf.TensorSpec`` objects or nests of them, with fully known shapes), counted from the graph:
+    every ``MatMul``, ``BatchMatMulV2``/``V3``, ``Conv2D`` and ``Einsum`` operation, from the
+    shapes of its inputs and output. Nothing else is counted (the same convention as the
+    formulas of this module). Loops (``While``) and nested function calls are not looked into, so
+    a recurrent layer must be unrolled (``unroll=True``); they raise ``ValueError``. With
+    ``by_type=True`` returns ``{op_type: flops}`` instead of the total.
+
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    if not callable(function):
+        raise ValueError(f"function must be callable, got {function!r}")
+    if not input_signature:
+        raise ValueError("give at least one input signature (a tf.TensorSpec or a nest of them)")
+    import tensorflow as tf
+
+    for spec in tf.nest.flatten(input_signature):
+        if not isinstance(spec, tf.TensorSpec) or not spec.shape.is_fully_defined():
+            raise ValueError(f"every input must be a tf.TensorSpec with a fully known shape, got {spec!r}")
+    graph = tf.function(function).get_concrete_function(*input_signature).graph
+    totals: dict[str, int] = {}
+    for operation in graph.get_operations():
+        kind = operation.type
+        if kind in ("While", "StatelessWhile", "PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf"):
+            raise ValueError(f"the graph holds a {kind} operation whose body is not counted (unroll loops)")
+        if kind not in ("MatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv2D", "Einsum"):
+            continue
+        shapes = [tuple(tensor.shape) for tensor in operation.inputs]
+        output = tuple(operation.outputs[0].shape)
+        if any(size is None for shape in [*shapes, output] for size in shape):
+            raise ValueError(f"{operation.name} has an unknown shape: inputs {shapes}, output {output}")
+        if kind == "Einsum":
+            macs = _einsum_macs(operation.get_attr("equation").decode(), shapes)
+        elif kind == "Conv2D":
+            if operation.get_attr("data_format") != b"NHWC":
+                raise ValueError(f"{operation.name}: only NHWC convolutions are supported")
+            kernel_height, kernel_width, in_channels, _ = shapes[1]
+            macs = int(np.prod(output, dtype=np.int64)) * kernel_height * kernel_width * in_channels
+        else:  # MatMul / BatchMatMul: every output value is a dot product along the contracted axis
+            transposed = operation.get_attr("transpose_a" if kind == "MatMul" else "adj_x")
+            contracted = shapes[0][-2] if transposed else shapes[0][-1]
+            macs = int(np.prod(output, dtype=np.int64)) * contracted
+        totals[kind] = totals.get(kind, 0) + 2 * int(macs)
+    return totals if by_type else sum(totals.values())
+
+
+# --------------------------------------------------------------------------- time and training compute
+
+
+def best_time(function: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """The shortest wall time in seconds of ``repeats`` calls of ``function()`` after ``warmup`` untimed calls.
+
+    The minimum is the least disturbed run (other processes can only slow a run down), so it is
+    the usual estimate of what the hardware does. ``function`` must finish its work before
+    returning (call ``.numpy()`` on TensorFlow results). Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    if not callable(function):
+        raise ValueError(f"function must be callable, got {function!r}")
+    repeats = _positive_int("repeats", repeats)
+    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def training_flops(parameters: float, tokens: float) -> float:
+    """Training compute of a dense model by the ``6·N·D`` rule: 2 FLOPs per parameter per token forward,
+    4 backward (gradients with respect to activations and to weights). Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    return 6.0 * _positive_number("parameters", parameters) * _positive_number("tokens", tokens)
+
+
+def training_seconds(total_flops: float, peak_flops_per_second: float, utilization: float = 1.0) -> float:
+    """Seconds to compute ``total_flops`` on hardware with ``peak_flops_per_second`` used at ``utilization``
+    (a fraction in (0, 1]). Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    total = _positive_number("total_flops", total_flops)
+    peak = _positive_number("peak_flops_per_second", peak_flops_per_second)
+    if not 0 < _positive_number("utilization", utilization) <= 1:
+        raise ValueError(f"utilization must be in (0, 1], got {utilization!r}")
+    return total / (peak * utilization)
+
+
+def fit_power_law(x, y) -> tuple[float, float]:
+    """Least-squares fit of ``y = a · x**b`` on log-log axes (a straight line ``log y = log a + b log x``).
+
+    Returns ``(a, b)``; for a loss that falls with size, ``b`` is negative and ``-b`` is the scaling
+    exponent. Needs at least two distinct positive ``x`` and positive ``y``.
+    Explained in notebooks/10_compute_and_scale.ipynb.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"x and y must be 1-D arrays of the same length >= 2, got shapes {x.shape} and {y.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0) and np.all(y > 0)):
+        raise ValueError("x and y must be positive finite numbers")
+    if len(np.unique(x)) < 2:
+        raise ValueError("x needs at least two distinct values")
+    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    return float(np.exp(intercept)), float(slope)
