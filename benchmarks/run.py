@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                 # everything (tens of minutes on a 2-core CPU)
     python benchmarks/run.py 04 mnist_keras  # only items whose name contains one of these words
+    python benchmarks/run.py --store-outputs 08  # and write the executed notebook back (committed outputs)
 
 Each item runs with ``COURSE_METRICS_FILE`` pointing at its own JSON-lines file, so the figures it
 reports with ``course_utils.record_metric`` land in the table. Results are merged into
@@ -104,7 +105,7 @@ def discover() -> dict[str, Path]:
     return items
 
 
-def run_item(name: str, path: Path, metrics_dir: Path) -> dict:
+def run_item(name: str, path: Path, metrics_dir: Path, store_outputs: bool = False) -> dict:
     metrics_file = metrics_dir / f"{name}.jsonl"
     metrics_file.unlink(missing_ok=True)
     env = {ENV_METRICS_FILE: str(metrics_file), ENV_NOTEBOOK: name, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -113,7 +114,7 @@ def run_item(name: str, path: Path, metrics_dir: Path) -> dict:
     print(f"[{dt.datetime.now():%H:%M:%S}] {name} ...", flush=True)
     try:
         if path.suffix == ".ipynb":
-            execute_notebook(path, output_path=None, env=env)
+            execute_notebook(path, output_path=path if store_outputs else None, env=env)
         else:
             result = subprocess.run(
                 [sys.executable, str(path)], env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True
@@ -153,8 +154,8 @@ def machine() -> str:
 
 def _format(value) -> str:
     if isinstance(value, float):
-        if value != 0 and abs(value) < 1e-3:
-            return f"{value:.1e}"
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e7):
+            return f"{value:.3g}" if abs(value) >= 1e7 else f"{value:.1e}"
         return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -208,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("only", nargs="*", help="run only items whose name contains one of these")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "benchmarks")
     parser.add_argument("--render-only", action="store_true", help="rebuild RESULTS.md from results.json")
+    parser.add_argument(
+        "--store-outputs", action="store_true", help="also write each executed notebook back with its outputs"
+    )
     arguments = parser.parse_args(argv)
     if arguments.render_only:
         results = json.loads((arguments.output_dir / "results.json").read_text())
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     results = {name: entry for name, entry in results.items() if name in items}  # drop removed items
     for name, path in chosen.items():
-        results[name] = run_item(name, path, output / "metrics")
+        results[name] = run_item(name, path, output / "metrics", arguments.store_outputs)
         output.mkdir(parents=True, exist_ok=True)
         results_file.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
         (output / "RESULTS.md").write_text(render(results))
