@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -68,3 +70,25 @@ def test_bad_arguments_raise_value_error():
         zoo.train_mnist_cnn(epochs=0)
     with pytest.raises(ValueError, match="train_top_layers"):
         zoo.train_review_classifier(train_top_layers=0)
+
+
+def test_zoo_cnn_is_the_cnn_that_notebook_04_defines():
+    """04 shows its model's code inline (for reading); zoo keeps a copy for 08-10. Same layers, same configs."""
+    import ast
+
+    import nbformat
+
+    notebook = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "04_mnist_cnn.ipynb", as_version=4)
+    source = next(cell.source for cell in notebook.cells if "def build_cnn(" in cell.source)
+    definition = next(node for node in ast.parse(source).body if getattr(node, "name", "") == "build_cnn")
+    namespace = {"keras": keras, "layers": keras.layers}
+    exec(compile(ast.Module(body=[definition], type_ignores=[]), "04_mnist_cnn", "exec"), namespace)
+
+    def configs(model):
+        return [
+            (type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "dtype"})
+            for layer in model.layers
+        ]
+
+    for options in ({}, {"batch_norm": False, "dropout": 0.0}):
+        assert configs(namespace["build_cnn"](**options)) == configs(zoo.build_mnist_cnn(**options))
