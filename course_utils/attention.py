@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from course_utils._checks import positive_int
 from course_utils.softmax import softmax as stable_softmax
 
 __all__ = [
@@ -159,8 +160,7 @@ def _check_mha_params(params: dict, num_heads: int, d_in_q: int, d_in_kv: int) -
         raise ValueError(
             f"params must be a dict with keys {MHA_KEYS}, got {sorted(params) if isinstance(params, dict) else type(params).__name__}"
         )
-    if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
-        raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}")
+    positive_int("num_heads", num_heads)
     wq, wk, wv, wo = (np.asarray(params[name]) for name in ("wq", "wk", "wv", "wo"))
     if any(w.ndim != 2 for w in (wq, wk, wv, wo)):
         raise ValueError("wq, wk, wv, wo must be 2-D matrices (see params_from_keras_mha for Keras' 3-D kernels)")
@@ -304,9 +304,8 @@ def sinusoidal_positions(T: int, d: int, max_wavelength: float = 10000.0) -> np.
     so position 0 is ``[0, 1, 0, 1, ...]``. Same layout as ``keras_hub.layers.SinePositionEncoding``.
     Explained in notebooks/06_attention_transformer.ipynb.
     """
-    for name, value in (("T", T), ("d", d)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    positive_int("T", T)
+    positive_int("d", d)
     if not max_wavelength > 1:
         raise ValueError(f"max_wavelength must be > 1, got {max_wavelength!r}")
     positions = np.arange(T, dtype=np.float64)[:, None]
@@ -326,8 +325,7 @@ def init_mha_params(d_model: int, num_heads: int, key_dim: int | None = None, se
     ``key_dim`` defaults to ``d_model // num_heads`` (then ``d_model`` must be divisible by
     ``num_heads``). Explained in notebooks/06_attention_transformer.ipynb.
     """
-    if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) or num_heads < 1:
-        raise ValueError(f"num_heads must be a positive integer, got {num_heads!r}")
+    positive_int("num_heads", num_heads)
     if key_dim is None:
         if d_model % num_heads:
             raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}; pass key_dim explicitly")
@@ -348,8 +346,7 @@ def init_encoder_params(d_model: int, num_heads: int, d_ff: int, seed: int = 0) 
 
     Explained in notebooks/06_attention_transformer.ipynb.
     """
-    if isinstance(d_ff, bool) or not isinstance(d_ff, (int, np.integer)) or d_ff < 1:
-        raise ValueError(f"d_ff must be a positive integer, got {d_ff!r}")
+    positive_int("d_ff", d_ff)
     rng = np.random.default_rng(seed + 1)
     return {
         "attention": init_mha_params(d_model, num_heads, seed=seed),

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils._checks import positive_int
+
 __all__ = [
     "CLS_TOKEN",
     "MASK_TOKEN",
@@ -215,8 +217,7 @@ def masked_positions(
     labels, weights = np.asarray(labels), np.asarray(weights)
     if labels.ndim != 2 or labels.shape != weights.shape:
         raise ValueError(f"labels and weights must be 2-D arrays of one shape, got {labels.shape} and {weights.shape}")
-    if isinstance(max_predictions, bool) or not isinstance(max_predictions, (int, np.integer)) or max_predictions < 1:
-        raise ValueError(f"max_predictions must be a positive integer, got {max_predictions!r}")
+    positive_int("max_predictions", max_predictions)
     rows = labels.shape[0]
     positions = np.zeros((rows, max_predictions), dtype=np.int32)
     position_labels = np.zeros((rows, max_predictions), dtype=np.int32)
@@ -261,8 +262,7 @@ def build_bert_encoder(
         "num_segments": num_segments,
     }
     for key, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+        positive_int(key, value)
     if hidden_dim % num_heads:
         raise ValueError(f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({num_heads})")
     if not 0 <= dropout < 1:

@@ -22,6 +22,8 @@ import warnings
 
 import numpy as np
 
+from course_utils._checks import fraction, positive_int
+
 try:  # keras is needed only for KeepMasks; importing this module must not require it
     import keras
 
@@ -242,8 +244,7 @@ def tflite_predict(model_bytes: bytes, inputs, batch_size: int = 1000) -> np.nda
     a quantised integer output is dequantised. Returns float32 outputs (N, ...).
     Explained in notebooks/08_compression_deployment.ipynb.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    positive_int("batch_size", batch_size)
     inputs = np.asarray(inputs)
     if inputs.ndim < 1 or len(inputs) == 0:
         raise ValueError(f"inputs must be an array of shape (N, ...) with N > 0, got shape {inputs.shape}")
@@ -281,14 +282,6 @@ def tflite_predict(model_bytes: bytes, inputs, batch_size: int = 1000) -> np.nda
 # ------------------------------------------------------------------------------------ pruning
 
 
-def _check_sparsity(sparsity) -> float:
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float, np.integer, np.floating)):
-        raise ValueError(f"sparsity must be a number in [0, 1), got {sparsity!r}")
-    if not 0.0 <= float(sparsity) < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1) (the fraction of weights set to zero), got {sparsity!r}")
-    return float(sparsity)
-
-
 def magnitude_mask(weights, sparsity: float) -> np.ndarray:
     """A 0/1 float32 mask of ``weights``' shape that zeroes the ``round(sparsity * size)``
     weights of smallest absolute value and keeps the others (ties: the earlier index is pruned first).
@@ -298,7 +291,7 @@ def magnitude_mask(weights, sparsity: float) -> np.ndarray:
     weights = np.asarray(weights)
     if weights.size == 0 or not np.issubdtype(weights.dtype, np.number):
         raise ValueError(f"weights must be a non-empty numeric array, got shape {weights.shape} dtype {weights.dtype}")
-    pruned = round(_check_sparsity(sparsity) * weights.size)
+    pruned = round(fraction("sparsity", sparsity, " (the fraction of weights set to zero)") * weights.size)
     mask = np.ones(weights.size, dtype=np.float32)
     mask[np.argsort(np.abs(weights), axis=None, kind="stable")[:pruned]] = 0.0
     return mask.reshape(weights.shape)

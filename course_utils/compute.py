@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from course_utils._checks import non_negative_int, positive_int, positive_number
+
 __all__ = [
     "attention_params",
     "batch_norm_params",
@@ -40,26 +42,12 @@ __all__ = [
 ]
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _positive_number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
 def _kernel_size(kernel_size) -> tuple[int, int]:
     if isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, bool):
         kernel_size = (kernel_size, kernel_size)
     if not isinstance(kernel_size, (tuple, list)) or len(kernel_size) != 2:
         raise ValueError(f"kernel_size must be a positive integer or a pair of them, got {kernel_size!r}")
-    return _positive_int("kernel height", kernel_size[0]), _positive_int("kernel width", kernel_size[1])
+    return positive_int("kernel height", kernel_size[0]), positive_int("kernel width", kernel_size[1])
 
 
 # --------------------------------------------------------------------------- parameters and FLOPs by layer
@@ -70,7 +58,7 @@ def matmul_flops(m: int, k: int, n: int) -> int:
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    return 2 * _positive_int("m", m) * _positive_int("k", k) * _positive_int("n", n)
+    return 2 * positive_int("m", m) * positive_int("k", k) * positive_int("n", n)
 
 
 def dense_params(input_dim: int, units: int, use_bias: bool = True) -> int:
@@ -78,7 +66,7 @@ def dense_params(input_dim: int, units: int, use_bias: bool = True) -> int:
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    input_dim, units = _positive_int("input_dim", input_dim), _positive_int("units", units)
+    input_dim, units = positive_int("input_dim", input_dim), positive_int("units", units)
     return input_dim * units + (units if use_bias else 0)
 
 
@@ -87,7 +75,7 @@ def dense_flops(input_dim: int, units: int, positions: int = 1) -> int:
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    return _positive_int("positions", positions) * matmul_flops(1, input_dim, units)
+    return positive_int("positions", positions) * matmul_flops(1, input_dim, units)
 
 
 def conv2d_params(in_channels: int, filters: int, kernel_size, use_bias: bool = True) -> int:
@@ -96,7 +84,7 @@ def conv2d_params(in_channels: int, filters: int, kernel_size, use_bias: bool = 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
     kh, kw = _kernel_size(kernel_size)
-    in_channels, filters = _positive_int("in_channels", in_channels), _positive_int("filters", filters)
+    in_channels, filters = positive_int("in_channels", in_channels), positive_int("filters", filters)
     return kh * kw * in_channels * filters + (filters if use_bias else 0)
 
 
@@ -107,22 +95,22 @@ def conv2d_flops(in_channels: int, filters: int, kernel_size, output_height: int
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
     kh, kw = _kernel_size(kernel_size)
-    outputs = _positive_int("output_height", output_height) * _positive_int("output_width", output_width)
-    return 2 * outputs * _positive_int("filters", filters) * kh * kw * _positive_int("in_channels", in_channels)
+    outputs = positive_int("output_height", output_height) * positive_int("output_width", output_width)
+    return 2 * outputs * positive_int("filters", filters) * kh * kw * positive_int("in_channels", in_channels)
 
 
 def embedding_params(vocabulary_size: int, dim: int) -> int:
     """Parameters of ``keras.layers.Embedding(vocabulary_size, dim)``: one row per id. Its forward pass is a
     lookup, 0 FLOPs. Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    return _positive_int("vocabulary_size", vocabulary_size) * _positive_int("dim", dim)
+    return positive_int("vocabulary_size", vocabulary_size) * positive_int("dim", dim)
 
 
 def batch_norm_params(channels: int) -> int:
     """Parameters of ``BatchNormalization`` over ``channels``: γ, β (trained) and the moving mean and variance
     (not trained, but counted by ``count_params``), ``4·channels``. Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    return 4 * _positive_int("channels", channels)
+    return 4 * positive_int("channels", channels)
 
 
 def layer_norm_params(dim: int) -> int:
@@ -130,7 +118,7 @@ def layer_norm_params(dim: int) -> int:
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    return 2 * _positive_int("dim", dim)
+    return 2 * positive_int("dim", dim)
 
 
 def lstm_params(input_dim: int, units: int) -> int:
@@ -139,7 +127,7 @@ def lstm_params(input_dim: int, units: int) -> int:
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    input_dim, units = _positive_int("input_dim", input_dim), _positive_int("units", units)
+    input_dim, units = positive_int("input_dim", input_dim), positive_int("units", units)
     return 4 * (units * (input_dim + units) + units)
 
 
@@ -149,8 +137,8 @@ def lstm_flops(input_dim: int, units: int, steps: int = 1) -> int:
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    input_dim, units = _positive_int("input_dim", input_dim), _positive_int("units", units)
-    return _positive_int("steps", steps) * 2 * 4 * units * (input_dim + units)
+    input_dim, units = positive_int("input_dim", input_dim), positive_int("units", units)
+    return positive_int("steps", steps) * 2 * 4 * units * (input_dim + units)
 
 
 def attention_params(hidden_dim: int, num_heads: int, key_dim: int | None = None) -> int:
@@ -161,12 +149,12 @@ def attention_params(hidden_dim: int, num_heads: int, key_dim: int | None = None
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    hidden_dim, num_heads = _positive_int("hidden_dim", hidden_dim), _positive_int("num_heads", num_heads)
+    hidden_dim, num_heads = positive_int("hidden_dim", hidden_dim), positive_int("num_heads", num_heads)
     if key_dim is None:
         if hidden_dim % num_heads:
             raise ValueError(f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({num_heads})")
         key_dim = hidden_dim // num_heads
-    inner = num_heads * _positive_int("key_dim", key_dim)
+    inner = num_heads * positive_int("key_dim", key_dim)
     return 3 * (hidden_dim * inner + inner) + inner * hidden_dim + hidden_dim
 
 
@@ -177,8 +165,8 @@ def transformer_encoder_params(hidden_dim: int, intermediate_dim: int, num_heads
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
     hidden_dim, intermediate_dim = (
-        _positive_int("hidden_dim", hidden_dim),
-        _positive_int("intermediate_dim", intermediate_dim),
+        positive_int("hidden_dim", hidden_dim),
+        positive_int("intermediate_dim", intermediate_dim),
     )
     feed_forward = dense_params(hidden_dim, intermediate_dim) + dense_params(intermediate_dim, hidden_dim)
     return attention_params(hidden_dim, num_heads) + 2 * layer_norm_params(hidden_dim) + feed_forward
@@ -190,9 +178,9 @@ def transformer_encoder_flops(hidden_dim: int, intermediate_dim: int, sequence_l
     values ``A V`` ``2·2·L²·H`` (whatever the number of heads, when ``key_dim = H / heads``), and the
     feed-forward network ``4·L·H·F``. Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    H = _positive_int("hidden_dim", hidden_dim)
-    F = _positive_int("intermediate_dim", intermediate_dim)
-    L = _positive_int("sequence_length", sequence_length)
+    H = positive_int("hidden_dim", hidden_dim)
+    F = positive_int("intermediate_dim", intermediate_dim)
+    L = positive_int("sequence_length", sequence_length)
     return 8 * L * H * H + 4 * L * L * H + 4 * L * H * F
 
 
@@ -211,12 +199,12 @@ def bert_encoder_params(
 
     Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    H = _positive_int("hidden_dim", hidden_dim)
+    H = positive_int("hidden_dim", hidden_dim)
     embeddings = sum(
         embedding_params(size, H)
         for size in (vocabulary_size, max_sequence_length, num_segments)  # validated by embedding_params
     )
-    blocks = _positive_int("num_layers", num_layers) * transformer_encoder_params(H, intermediate_dim, num_heads)
+    blocks = positive_int("num_layers", num_layers) * transformer_encoder_params(H, intermediate_dim, num_heads)
     return embeddings + layer_norm_params(H) + blocks + dense_params(H, H)
 
 
@@ -238,11 +226,11 @@ def bert_encoder_flops(
     unknown = set(other_sizes) - {"vocabulary_size", "num_heads", "num_segments"}
     if unknown:
         raise ValueError(f"unexpected size arguments {sorted(unknown)}")
-    sequence_length = _positive_int("sequence_length", sequence_length)
-    if max_sequence_length is not None and sequence_length > _positive_int("max_sequence_length", max_sequence_length):
+    sequence_length = positive_int("sequence_length", sequence_length)
+    if max_sequence_length is not None and sequence_length > positive_int("max_sequence_length", max_sequence_length):
         raise ValueError(f"sequence_length {sequence_length} exceeds max_sequence_length {max_sequence_length}")
     block = transformer_encoder_flops(hidden_dim, intermediate_dim, sequence_length)
-    return _positive_int("num_layers", num_layers) * block + matmul_flops(1, hidden_dim, hidden_dim)
+    return positive_int("num_layers", num_layers) * block + matmul_flops(1, hidden_dim, hidden_dim)
 
 
 # --------------------------------------------------------------------------- an independent count from the graph
@@ -318,9 +306,8 @@ def best_time(function: Callable[[], object], repeats: int = 5, warmup: int = 1)
     """
     if not callable(function):
         raise ValueError(f"function must be callable, got {function!r}")
-    repeats = _positive_int("repeats", repeats)
-    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    repeats = positive_int("repeats", repeats)
+    non_negative_int("warmup", warmup)
     for _ in range(warmup):
         function()
     times = []
@@ -335,16 +322,16 @@ def training_flops(parameters: float, tokens: float) -> float:
     """Training compute of a dense model by the ``6·N·D`` rule: 2 FLOPs per parameter per token forward,
     4 backward (gradients with respect to activations and to weights). Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    return 6.0 * _positive_number("parameters", parameters) * _positive_number("tokens", tokens)
+    return 6.0 * positive_number("parameters", parameters) * positive_number("tokens", tokens)
 
 
 def training_seconds(total_flops: float, peak_flops_per_second: float, utilization: float = 1.0) -> float:
     """Seconds to compute ``total_flops`` on hardware with ``peak_flops_per_second`` used at ``utilization``
     (a fraction in (0, 1]). Explained in notebooks/10_compute_and_scale.ipynb.
     """
-    total = _positive_number("total_flops", total_flops)
-    peak = _positive_number("peak_flops_per_second", peak_flops_per_second)
-    if not 0 < _positive_number("utilization", utilization) <= 1:
+    total = positive_number("total_flops", total_flops)
+    peak = positive_number("peak_flops_per_second", peak_flops_per_second)
+    if not 0 < positive_number("utilization", utilization) <= 1:
         raise ValueError(f"utilization must be in (0, 1], got {utilization!r}")
     return total / (peak * utilization)
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils._checks import positive_int
+
 __all__ = [
     "completeness_gap",
     "delete_top_k",
@@ -37,12 +39,6 @@ def _float_array(values, name: str) -> np.ndarray:
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     return array
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _scores(f: Callable, batch, expected: int):
@@ -97,7 +93,7 @@ def path_weights(steps: int, method: str = "trapezoid") -> tuple[np.ndarray, np.
     (error O(1/steps)); ``midpoint`` uses the centres ``(k + 1/2) / steps``.
     Explained in notebooks/09_explainability.ipynb.
     """
-    steps = _positive_int(steps, "steps")
+    steps = positive_int("steps", steps)
     if method == "trapezoid":
         alphas = np.linspace(0.0, 1.0, steps + 1)
         weights = np.full(steps + 1, 1.0 / steps)
@@ -140,7 +136,7 @@ def integrated_gradients(
     if baseline.shape != x.shape:
         raise ValueError(f"baseline must have the shape of x {x.shape}, got {baseline.shape}")
     alphas, weights = path_weights(steps, method)
-    batch_size = len(alphas) if batch_size is None else _positive_int(batch_size, "batch_size")
+    batch_size = len(alphas) if batch_size is None else positive_int("batch_size", batch_size)
     shape = (-1,) + (1,) * x.ndim
     average_gradient = np.zeros(x.shape, np.float64)
     for start in range(0, len(alphas), batch_size):
@@ -231,7 +227,7 @@ def delete_top_k(x, attributions, k: int, fill=0.0) -> np.ndarray:
         raise ValueError(
             f"x must be a batch (n, ...) and attributions its shape, got {x.shape} and {attributions.shape}"
         )
-    k = _positive_int(k, "k")
+    k = positive_int("k", k)
     size = int(np.prod(x.shape[1:]))
     if k > size:
         raise ValueError(f"k must be at most the number of entries per example ({size}), got {k}")

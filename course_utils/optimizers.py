@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from course_utils._checks import fraction, non_negative_int, positive_number
+
 __all__ = [
     "SGD",
     "Adam",
@@ -41,23 +43,6 @@ def _check_learning_rate(learning_rate: float) -> float:
     if not np.isfinite(learning_rate) or learning_rate < 0:
         raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate!r}")
     return float(learning_rate)
-
-
-def _check_fraction(name: str, value: float) -> float:
-    """A decay rate such as beta_1, rho or momentum: a real number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number in [0, 1), got {value!r}")
-    if not 0.0 <= float(value) < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _check_epsilon(epsilon: float) -> float:
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)):
-        raise ValueError(f"epsilon must be a real number > 0, got {epsilon!r}")
-    if not np.isfinite(epsilon) or epsilon <= 0:
-        raise ValueError(f"epsilon must be a finite number > 0, got {epsilon!r}")
-    return float(epsilon)
 
 
 class Optimizer:
@@ -117,7 +102,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(learning_rate)
-        self.momentum = _check_fraction("momentum", momentum)
+        self.momentum = fraction("momentum", momentum)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
         self.nesterov = bool(nesterov)
@@ -147,9 +132,9 @@ class RMSprop(Optimizer):
         self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7
     ) -> None:
         super().__init__(learning_rate)
-        self.rho = _check_fraction("rho", rho)
-        self.momentum = _check_fraction("momentum", momentum)
-        self.epsilon = _check_epsilon(epsilon)
+        self.rho = fraction("rho", rho)
+        self.momentum = fraction("momentum", momentum)
+        self.epsilon = positive_number("epsilon", epsilon)
 
     def _init_state(self, shapes):
         self.mean_squares = [np.zeros(shape) for shape in shapes]
@@ -184,9 +169,9 @@ class Adam(Optimizer):
         bias_correction: bool = True,
     ) -> None:
         super().__init__(learning_rate)
-        self.beta_1 = _check_fraction("beta_1", beta_1)
-        self.beta_2 = _check_fraction("beta_2", beta_2)
-        self.epsilon = _check_epsilon(epsilon)
+        self.beta_1 = fraction("beta_1", beta_1)
+        self.beta_2 = fraction("beta_2", beta_2)
+        self.epsilon = positive_number("epsilon", epsilon)
         if not isinstance(bias_correction, (bool, np.bool_)):
             raise ValueError(f"bias_correction must be True or False, got {bias_correction!r}")
         self.bias_correction = bool(bias_correction)
@@ -261,8 +246,7 @@ def trajectory(optimizer: Optimizer, gradient_fn: Callable[[np.ndarray], np.ndar
     """
     if not isinstance(optimizer, Optimizer):
         raise ValueError(f"optimizer must be a course_utils.optimizers.Optimizer, got {type(optimizer).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    non_negative_int("steps", steps)
     point = np.asarray(start, dtype=np.float64)
     if point.ndim != 1:
         raise ValueError(f"start must be a 1-D array, got shape {point.shape}")

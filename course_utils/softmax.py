@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils._checks import positive_int
+
 __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
@@ -125,8 +127,7 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
     Explained in notebooks/02_softmax_cross_entropy.ipynb.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    positive_int("num_classes", num_classes)
     indices = _check_labels(labels, int(num_classes))
     encoded = np.zeros((indices.shape[0], int(num_classes)))
     encoded[np.arange(indices.shape[0]), indices] = 1.0

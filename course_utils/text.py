@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from course_utils._checks import non_negative_int, positive_int
 from course_utils.repro import full_training
 
 __all__ = [
@@ -111,8 +112,7 @@ def _check_ids(ids: np.ndarray, name: str, vocabulary_size: int, minimum_length:
 
 
 def _check_ngram_arguments(vocabulary_size: int, k: float) -> None:
-    if isinstance(vocabulary_size, bool) or not isinstance(vocabulary_size, (int, np.integer)) or vocabulary_size < 1:
-        raise ValueError(f"vocabulary_size must be a positive integer, got {vocabulary_size!r}")
+    positive_int("vocabulary_size", vocabulary_size)
     if not isinstance(k, (int, float, np.integer, np.floating)) or not k > 0:
         raise ValueError(f"k (the add-k smoothing count) must be a positive number, got {k!r}")
 
@@ -264,8 +264,7 @@ def time_budget_callback(seconds: float, min_batches: int = 0):
     """
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.integer, np.floating)) or not seconds > 0:
         raise ValueError(f"seconds must be a positive number, got {seconds!r}")
-    if isinstance(min_batches, bool) or not isinstance(min_batches, (int, np.integer)) or min_batches < 0:
-        raise ValueError(f"min_batches must be a non-negative integer, got {min_batches!r}")
+    non_negative_int("min_batches", min_batches)
     import keras
 
     class TimeBudget(keras.callbacks.Callback):

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils._checks import positive_int
+
 try:  # keras is needed only for TimeToAccuracy; importing this module must not require it
     import keras
 
@@ -34,12 +36,6 @@ def _check_arrays(images, labels) -> tuple[np.ndarray, np.ndarray]:
     if labels.ndim < 1 or len(labels) != len(images):
         raise ValueError(f"labels must have one entry per image: got {labels.shape} labels for {len(images)} images")
     return images, labels
-
-
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return int(batch_size)
 
 
 def make_dataset(
@@ -67,7 +63,7 @@ def make_dataset(
     import tensorflow as tf
 
     images, labels = _check_arrays(images, labels)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     if augment is not None and not callable(augment):
         raise ValueError(f"augment must be None or a callable on a batch of images, got {augment!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
@@ -91,7 +87,7 @@ def accuracy_of(model, images, labels, batch_size: int = 1000) -> float:
     pays no iterator start-up or tear-down cost). Explained in notebooks/04_mnist_cnn.ipynb.
     """
     images, labels = _check_arrays(images, labels)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D integer class labels, got shape {labels.shape}")
     correct = 0
@@ -127,7 +123,7 @@ class TimeToAccuracy(_CallbackBase):
         if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0.0 < target <= 1.0:
             raise ValueError(f"target must be an accuracy in (0, 1], got {target!r}")
         self.target = float(target)
-        self.batch_size = _check_batch_size(batch_size)
+        self.batch_size = positive_int("batch_size", batch_size)
         self.verbose = bool(verbose)
         self.epoch_seconds: list[float] = []
         self.first_step_seconds: list[float] = []

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils import data
+from course_utils._checks import positive_int
 
 __all__ = [
     "build_mnist_cnn",
@@ -154,9 +155,8 @@ def train_mnist_cnn(epochs: int = 3, batch_size: int = 128, seed: int = 42, verb
     from course_utils import training
     from course_utils.repro import set_seed
 
-    for key, value in {"epochs": epochs, "batch_size": batch_size}.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    positive_int("epochs", epochs)
+    positive_int("batch_size", batch_size)
     set_seed(seed)
     (x_train, y_train), _ = data.load_mnist(verbose=verbose)
     x_train, y_train = x_train[:-5000, ..., None], y_train[:-5000].astype(np.int64)  # 04's split
@@ -213,9 +213,8 @@ def train_review_classifier(train_top_layers: int = 1, epochs: int = 1, seed: in
     from course_utils import bert, convert
     from course_utils.repro import set_seed
 
-    for key, value in {"train_top_layers": train_top_layers, "epochs": epochs}.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    positive_int("train_top_layers", train_top_layers)
+    positive_int("epochs", epochs)
     set_seed(seed)
     paths = data.minilm_files(verbose=verbose)
     sizes = convert.bert_sizes_from_config(paths["config.json"])
