@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                 # everything (tens of minutes on a 2-core CPU)
     python benchmarks/run.py 04 mnist_keras  # only items whose name contains one of these words
-    python benchmarks/run.py --store-outputs 08  # and write the executed notebook back (committed outputs)
+    python benchmarks/run.py --store-outputs 09  # and write the executed notebook back (committed outputs)
 
 Each item runs with ``COURSE_METRICS_FILE`` pointing at its own JSON-lines file, so the figures it
 reports with ``course_utils.record_metric`` land in the table. Results are merged into
@@ -75,22 +75,22 @@ COMPARISONS = [
         "(maxlen 200, no padding mask): on snippets of about 19 words most of its input is padding.",
     ),
     (
-        "Compression (08): the MNIST CNN of 04 as TensorFlow Lite models, and a distilled student",
+        "Compression (09): the MNIST CNN of 04 as TensorFlow Lite models, and a distilled student",
         [
-            ("Keras float32 (04's model)", "08_compression_deployment",
+            ("Keras float32 (04's model)", "09_compression_deployment",
              {"test accuracy": "keras_test_accuracy", "parameters": "teacher_params"}),
-            ("TFLite float32", "08_compression_deployment",
+            ("TFLite float32", "09_compression_deployment",
              {"test accuracy": "tflite_float_test_accuracy", "size (KiB)": "tflite_float_kb",
               "latency, one image (ms)": "float_latency_ms"}),
-            ("TFLite dynamic-range int8 weights", "08_compression_deployment",
+            ("TFLite dynamic-range int8 weights", "09_compression_deployment",
              {"test accuracy": "tflite_dynamic_test_accuracy", "size (KiB)": "tflite_dynamic_kb",
               "latency, one image (ms)": "dynamic_latency_ms"}),
-            ("TFLite full-integer int8", "08_compression_deployment",
+            ("TFLite full-integer int8", "09_compression_deployment",
              {"test accuracy": "tflite_int8_test_accuracy", "size (KiB)": "tflite_int8_kb",
               "latency, one image (ms)": "int8_latency_ms"}),
-            ("student CNN, labels only", "08_compression_deployment",
+            ("student CNN, labels only", "09_compression_deployment",
              {"test accuracy": "student_labels_only_test_accuracy", "parameters": "student_params"}),
-            ("student CNN, distilled from the teacher", "08_compression_deployment",
+            ("student CNN, distilled from the teacher", "09_compression_deployment",
              {"test accuracy": "student_distilled_test_accuracy", "parameters": "student_params"}),
         ],
         "Goal: int8 at least 4x smaller than float with at most 0.3 points of accuracy lost. The students "

@@ -1,6 +1,6 @@
 """Making models small: affine quantisation, TensorFlow Lite conversion, magnitude pruning, distillation.
 
-Explained in notebooks/08_compression_deployment.ipynb. The pieces:
+Explained in notebooks/09_compression_deployment.ipynb. The pieces:
 
 - :func:`affine_params`, :func:`quantize`, :func:`dequantize`: the affine (asymmetric) integer code
   ``q = round(x / scale) + zero_point`` that TensorFlow Lite stores for every int8 tensor, and its
@@ -71,7 +71,7 @@ def affine_params(minimum: float, maximum: float, dtype: str = "int8") -> tuple[
     ``zero_point = q_min + round(-minimum / scale)``, clipped to ``[q_min, q_max]``: the integer that
     encodes the float 0 *exactly* (zero padding and ReLU zeros must stay exact). The range is first
     widened to contain 0, as TensorFlow Lite and ``tf.quantization.fake_quant_with_min_max_args`` do.
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     q_min, q_max = _integer_range(dtype)
     minimum, maximum = float(minimum), float(maximum)
@@ -94,7 +94,7 @@ def quantize(values, scale, zero_point, dtype: str = "int8") -> np.ndarray:
 
     ``scale`` and ``zero_point`` may be arrays that broadcast against ``values`` (per-channel
     quantisation: one scale per output channel). Halves round away from zero.
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     q_min, q_max = _integer_range(dtype)
     scale = _check_scale(scale)
@@ -109,7 +109,7 @@ def quantize(values, scale, zero_point, dtype: str = "int8") -> np.ndarray:
 def dequantize(codes, scale, zero_point) -> np.ndarray:
     """``x ≈ scale * (q - zero_point)`` as float32: the float an integer code stands for.
 
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     codes = np.asarray(codes)
     if not np.issubdtype(codes.dtype, np.integer):
@@ -136,7 +136,7 @@ def to_tflite(model, mode: str = "float", representative_images=None, calibratio
 
     Inputs and outputs keep the model's own types (here: raw ``uint8`` pixels in, float32
     probabilities out); the converter adds the quantise/dequantise steps at the edges.
-    The converter's progress notes (Python and C++) are hidden. Explained in notebooks/08_compression_deployment.ipynb.
+    The converter's progress notes (Python and C++) are hidden. Explained in notebooks/09_compression_deployment.ipynb.
     """
     import keras
     import tensorflow as tf
@@ -220,7 +220,7 @@ def tflite_interpreter(model_bytes: bytes, preserve_all_tensors: bool = False):
     """A ``tf.lite.Interpreter`` for a flatbuffer, without its LiteRT deprecation warning.
 
     ``preserve_all_tensors=True`` keeps every intermediate tensor readable after ``invoke()``
-    (more memory; for inspection; its "debugging only" warning is silenced too). Explained in notebooks/08_compression_deployment.ipynb.
+    (more memory; for inspection; its "debugging only" warning is silenced too). Explained in notebooks/09_compression_deployment.ipynb.
     """
     import tensorflow as tf
 
@@ -242,7 +242,7 @@ def tflite_predict(model_bytes: bytes, inputs, batch_size: int = 1000) -> np.nda
     The interpreter's batch dimension is resized to each chunk. If the model's input is a quantised
     integer tensor and ``inputs`` are floats, they are quantised with the stored scale and zero point;
     a quantised integer output is dequantised. Returns float32 outputs (N, ...).
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     positive_int("batch_size", batch_size)
     inputs = np.asarray(inputs)
@@ -286,7 +286,7 @@ def magnitude_mask(weights, sparsity: float) -> np.ndarray:
     """A 0/1 float32 mask of ``weights``' shape that zeroes the ``round(sparsity * size)``
     weights of smallest absolute value and keeps the others (ties: the earlier index is pruned first).
 
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     weights = np.asarray(weights)
     if weights.size == 0 or not np.issubdtype(weights.dtype, np.number):
@@ -302,7 +302,7 @@ def magnitude_masks(weights: dict, sparsity: float, scope: str = "layer") -> dic
 
     ``scope="layer"`` prunes each array to ``sparsity`` on its own; ``scope="global"`` ranks all
     weights together by magnitude with one threshold, so layers end up with different sparsities.
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     if not isinstance(weights, dict) or not weights:
         raise ValueError("weights must be a non-empty dict {name: array}")
@@ -332,7 +332,7 @@ def _kernel(model, layer_name: str):
 def apply_masks(model, masks: dict) -> None:
     """Multiply the kernel of each layer named in ``masks`` by its mask (in place).
 
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     if not isinstance(masks, dict) or not masks:
         raise ValueError("masks must be a non-empty dict {layer name: mask}")
@@ -347,7 +347,7 @@ def apply_masks(model, masks: dict) -> None:
 def kernel_sparsity(model, layer_names) -> dict:
     """The fraction of exactly-zero entries in each named layer's kernel.
 
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     return {name: float(np.mean(_kernel(model, name).numpy() == 0)) for name in layer_names}
 
@@ -357,7 +357,7 @@ class KeepMasks(_CallbackBase):
 
     The optimiser moves every weight, pruned or not (Adam's momentum alone would revive them);
     multiplying the kernels by their masks after each step undoes that.
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
 
     def __init__(self, masks: dict):
@@ -386,7 +386,7 @@ def distillation_loss(labels, student_logits, teacher_logits, temperature: float
     terms on the same scale whatever the temperature. ``alpha=1`` is plain cross-entropy on labels.
     Written with ``keras.ops`` so it works on NumPy arrays and inside ``model.fit`` (average the
     result for a batch loss; Keras does when it is used as a loss). Returns shape (N,).
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     from keras import ops
 

@@ -1,6 +1,6 @@
 """Counting parameters and FLOPs, timing kernels, and the arithmetic of training compute.
 
-Explained in notebooks/10_compute_and_scale.ipynb. Convention: one multiply-add is **2 FLOPs**,
+Explained in notebooks/11_compute_and_scale.ipynb. Convention: one multiply-add is **2 FLOPs**,
 and only the multiply-adds of matrix products and convolutions are counted (bias adds,
 activations, normalisations, softmax and pooling are a few percent at most and are left out);
 FLOP counts are for the **forward pass** unless a name says otherwise. :func:`graph_flops`
@@ -56,7 +56,7 @@ def _kernel_size(kernel_size) -> tuple[int, int]:
 def matmul_flops(m: int, k: int, n: int) -> int:
     """FLOPs of an (m, k) @ (k, n) matrix product: ``2 m k n`` (m·n outputs, k multiply-adds each).
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     return 2 * positive_int("m", m) * positive_int("k", k) * positive_int("n", n)
 
@@ -64,7 +64,7 @@ def matmul_flops(m: int, k: int, n: int) -> int:
 def dense_params(input_dim: int, units: int, use_bias: bool = True) -> int:
     """Parameters of ``keras.layers.Dense(units)`` on ``input_dim`` features: ``input_dim·units (+ units)``.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     input_dim, units = positive_int("input_dim", input_dim), positive_int("units", units)
     return input_dim * units + (units if use_bias else 0)
@@ -73,7 +73,7 @@ def dense_params(input_dim: int, units: int, use_bias: bool = True) -> int:
 def dense_flops(input_dim: int, units: int, positions: int = 1) -> int:
     """Forward FLOPs of a Dense layer applied at ``positions`` positions (e.g. tokens): ``2·input_dim·units`` each.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     return positive_int("positions", positions) * matmul_flops(1, input_dim, units)
 
@@ -81,7 +81,7 @@ def dense_flops(input_dim: int, units: int, positions: int = 1) -> int:
 def conv2d_params(in_channels: int, filters: int, kernel_size, use_bias: bool = True) -> int:
     """Parameters of ``keras.layers.Conv2D(filters, kernel_size)``: ``kh·kw·in_channels·filters (+ filters)``.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     kh, kw = _kernel_size(kernel_size)
     in_channels, filters = positive_int("in_channels", in_channels), positive_int("filters", filters)
@@ -92,7 +92,7 @@ def conv2d_flops(in_channels: int, filters: int, kernel_size, output_height: int
     """Forward FLOPs of a 2-D convolution for one image: every output value (``output_height·output_width·filters``
     of them) is a dot product of length ``kh·kw·in_channels``, so ``2·oh·ow·filters·kh·kw·in_channels``.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     kh, kw = _kernel_size(kernel_size)
     outputs = positive_int("output_height", output_height) * positive_int("output_width", output_width)
@@ -101,14 +101,14 @@ def conv2d_flops(in_channels: int, filters: int, kernel_size, output_height: int
 
 def embedding_params(vocabulary_size: int, dim: int) -> int:
     """Parameters of ``keras.layers.Embedding(vocabulary_size, dim)``: one row per id. Its forward pass is a
-    lookup, 0 FLOPs. Explained in notebooks/10_compute_and_scale.ipynb.
+    lookup, 0 FLOPs. Explained in notebooks/11_compute_and_scale.ipynb.
     """
     return positive_int("vocabulary_size", vocabulary_size) * positive_int("dim", dim)
 
 
 def batch_norm_params(channels: int) -> int:
     """Parameters of ``BatchNormalization`` over ``channels``: γ, β (trained) and the moving mean and variance
-    (not trained, but counted by ``count_params``), ``4·channels``. Explained in notebooks/10_compute_and_scale.ipynb.
+    (not trained, but counted by ``count_params``), ``4·channels``. Explained in notebooks/11_compute_and_scale.ipynb.
     """
     return 4 * positive_int("channels", channels)
 
@@ -116,7 +116,7 @@ def batch_norm_params(channels: int) -> int:
 def layer_norm_params(dim: int) -> int:
     """Parameters of ``LayerNormalization`` over ``dim`` features: γ and β, ``2·dim``.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     return 2 * positive_int("dim", dim)
 
@@ -125,7 +125,7 @@ def lstm_params(input_dim: int, units: int) -> int:
     """Parameters of ``keras.layers.LSTM(units)`` on ``input_dim`` features: four gates, each with an input
     kernel, a recurrent kernel and a bias, ``4·(units·(input_dim + units) + units)``.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     input_dim, units = positive_int("input_dim", input_dim), positive_int("units", units)
     return 4 * (units * (input_dim + units) + units)
@@ -135,7 +135,7 @@ def lstm_flops(input_dim: int, units: int, steps: int = 1) -> int:
     """Forward FLOPs of an LSTM over ``steps`` time steps: per step ``x W`` and ``h U`` for four gates,
     ``2·4·units·(input_dim + units)`` (the gates' element-wise products are not counted).
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     input_dim, units = positive_int("input_dim", input_dim), positive_int("units", units)
     return positive_int("steps", steps) * 2 * 4 * units * (input_dim + units)
@@ -147,7 +147,7 @@ def attention_params(hidden_dim: int, num_heads: int, key_dim: int | None = None
     ``hidden_dim → num_heads·key_dim`` and one output projection, all with biases. ``key_dim``
     defaults to ``hidden_dim // num_heads`` (then it is ``4·H² + 4·H``).
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     hidden_dim, num_heads = positive_int("hidden_dim", hidden_dim), positive_int("num_heads", num_heads)
     if key_dim is None:
@@ -162,7 +162,7 @@ def transformer_encoder_params(hidden_dim: int, intermediate_dim: int, num_heads
     """Parameters of one Transformer encoder block (``keras_hub.layers.TransformerEncoder``): self-attention,
     two LayerNorms and the feed-forward network ``H → F → H`` with biases.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     hidden_dim, intermediate_dim = (
         positive_int("hidden_dim", hidden_dim),
@@ -176,7 +176,7 @@ def transformer_encoder_flops(hidden_dim: int, intermediate_dim: int, sequence_l
     """Forward FLOPs of one encoder block over one sequence of ``L`` tokens (``H`` = hidden_dim,
     ``F`` = intermediate_dim): the four projections ``8·L·H²``, the scores ``Q Kᵀ`` and the weighted
     values ``A V`` ``2·2·L²·H`` (whatever the number of heads, when ``key_dim = H / heads``), and the
-    feed-forward network ``4·L·H·F``. Explained in notebooks/10_compute_and_scale.ipynb.
+    feed-forward network ``4·L·H·F``. Explained in notebooks/11_compute_and_scale.ipynb.
     """
     H = positive_int("hidden_dim", hidden_dim)
     F = positive_int("intermediate_dim", intermediate_dim)
@@ -197,7 +197,7 @@ def bert_encoder_params(
     and segment embeddings and their LayerNorm, ``num_layers`` encoder blocks and the pooler
     ``Dense(H)``. Accepts ``**convert.bert_sizes_from_config(...)``.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     H = positive_int("hidden_dim", hidden_dim)
     embeddings = sum(
@@ -221,7 +221,7 @@ def bert_encoder_flops(
     Extra size arguments (``vocabulary_size``, ``num_heads``, ``num_segments``) are accepted and
     do not change the count, so ``**convert.bert_sizes_from_config(...)`` can be passed.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     unknown = set(other_sizes) - {"vocabulary_size", "num_heads", "num_segments"}
     if unknown:
@@ -256,7 +256,7 @@ def graph_flops(function: Callable, *input_signature, by_type: bool = False):
     a recurrent layer must be unrolled (``unroll=True``); they raise ``ValueError``. With
     ``by_type=True`` returns ``{op_type: flops}`` instead of the total.
 
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     if not callable(function):
         raise ValueError(f"function must be callable, got {function!r}")
@@ -302,7 +302,7 @@ def best_time(function: Callable[[], object], repeats: int = 5, warmup: int = 1)
 
     The minimum is the least disturbed run (other processes can only slow a run down), so it is
     the usual estimate of what the hardware does. ``function`` must finish its work before
-    returning (call ``.numpy()`` on TensorFlow results). Explained in notebooks/10_compute_and_scale.ipynb.
+    returning (call ``.numpy()`` on TensorFlow results). Explained in notebooks/11_compute_and_scale.ipynb.
     """
     if not callable(function):
         raise ValueError(f"function must be callable, got {function!r}")
@@ -320,14 +320,14 @@ def best_time(function: Callable[[], object], repeats: int = 5, warmup: int = 1)
 
 def training_flops(parameters: float, tokens: float) -> float:
     """Training compute of a dense model by the ``6·N·D`` rule: 2 FLOPs per parameter per token forward,
-    4 backward (gradients with respect to activations and to weights). Explained in notebooks/10_compute_and_scale.ipynb.
+    4 backward (gradients with respect to activations and to weights). Explained in notebooks/11_compute_and_scale.ipynb.
     """
     return 6.0 * positive_number("parameters", parameters) * positive_number("tokens", tokens)
 
 
 def training_seconds(total_flops: float, peak_flops_per_second: float, utilization: float = 1.0) -> float:
     """Seconds to compute ``total_flops`` on hardware with ``peak_flops_per_second`` used at ``utilization``
-    (a fraction in (0, 1]). Explained in notebooks/10_compute_and_scale.ipynb.
+    (a fraction in (0, 1]). Explained in notebooks/11_compute_and_scale.ipynb.
     """
     total = positive_number("total_flops", total_flops)
     peak = positive_number("peak_flops_per_second", peak_flops_per_second)
@@ -341,7 +341,7 @@ def fit_power_law(x, y) -> tuple[float, float]:
 
     Returns ``(a, b)``; for a loss that falls with size, ``b`` is negative and ``-b`` is the scaling
     exponent. Needs at least two distinct positive ``x`` and positive ``y``.
-    Explained in notebooks/10_compute_and_scale.ipynb.
+    Explained in notebooks/11_compute_and_scale.ipynb.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

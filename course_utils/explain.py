@@ -1,6 +1,6 @@
 """Attributions for a model's decision: saliency, Integrated Gradients, Grad-CAM, and checks on them.
 
-Explained in notebooks/09_explainability.ipynb.
+Explained in notebooks/10_explainability.ipynb.
 
 The attribution functions work on any differentiable TensorFlow function ``f`` that maps a batch
 of float inputs of shape ``(n, *input_shape)`` to ``n`` scores (one number per example, e.g. the
@@ -61,7 +61,7 @@ def gradients(f: Callable, x) -> np.ndarray:
     ``f`` maps a float32 tensor of shape ``(n, *input_shape)`` to ``n`` scores (or ``(n, 1)``) and
     must treat examples independently (then the gradient of the summed scores is the per-example
     gradient). ``x`` is a batch ``(n, *input_shape)``; the result has the same shape.
-    Explained in notebooks/09_explainability.ipynb.
+    Explained in notebooks/10_explainability.ipynb.
     """
     import tensorflow as tf
 
@@ -80,7 +80,7 @@ def gradients(f: Callable, x) -> np.ndarray:
 def saliency(f: Callable, x) -> np.ndarray:
     """Saliency map: the absolute gradient ``|d f(x)_i / d x_i|`` of each score w.r.t. its input.
 
-    Same conventions as :func:`gradients`. Explained in notebooks/09_explainability.ipynb.
+    Same conventions as :func:`gradients`. Explained in notebooks/10_explainability.ipynb.
     """
     return np.abs(gradients(f, x))
 
@@ -91,7 +91,7 @@ def path_weights(steps: int, method: str = "trapezoid") -> tuple[np.ndarray, np.
     ``trapezoid`` uses the ``steps + 1`` points ``k / steps`` with halved end weights (error
     O(1/steps²) for smooth paths); ``left`` and ``right`` are Riemann sums over ``steps`` points
     (error O(1/steps)); ``midpoint`` uses the centres ``(k + 1/2) / steps``.
-    Explained in notebooks/09_explainability.ipynb.
+    Explained in notebooks/10_explainability.ipynb.
     """
     steps = positive_int("steps", steps)
     if method == "trapezoid":
@@ -125,7 +125,7 @@ def integrated_gradients(
     ``f`` maps a float32 batch ``(n, *input_shape)`` to ``n`` scores. The path points are sent
     through ``f`` ``batch_size`` at a time (all at once when None). The attributions (float64,
     shape of ``x``) sum to ``f(x) - f(baseline)`` up to the quadrature error (completeness; see
-    :func:`completeness_gap`). Explained in notebooks/09_explainability.ipynb.
+    :func:`completeness_gap`). Explained in notebooks/10_explainability.ipynb.
     """
     if not callable(f):
         raise ValueError(f"f must be callable, got {type(f).__name__}")
@@ -152,7 +152,7 @@ def completeness_gap(f: Callable, x, baseline, attributions) -> dict[str, float]
 
     Returns ``{"sum": Σ attributions, "difference": f(x) - f(baseline), "absolute_error": ...,
     "relative_error": absolute_error / |difference|}`` for one input ``x`` (no batch axis).
-    Explained in notebooks/09_explainability.ipynb.
+    Explained in notebooks/10_explainability.ipynb.
     """
     x = _float_array(x, "x")
     baseline = _float_array(baseline, "baseline")
@@ -183,7 +183,7 @@ def grad_cam(model, layer_name: str, images, class_index) -> np.ndarray:
     ``ReLU(Σ_k w_k A[:, :, k])``, of shape ``(n, h, w)`` (upsample it to overlay on the image).
     Pass a model whose output is the class *score* (e.g. logits, not softmax probabilities).
     ``class_index`` is one class for all images or one per image.
-    Explained in notebooks/09_explainability.ipynb.
+    Explained in notebooks/10_explainability.ipynb.
     """
     import keras
     import tensorflow as tf
@@ -219,7 +219,7 @@ def delete_top_k(x, attributions, k: int, fill=0.0) -> np.ndarray:
 
     ``attributions`` has the shape of ``x``; entries are ranked per example over all its positions
     (ties broken by position). Pass ``np.abs(...)`` to rank by magnitude, or random numbers for
-    a random-deletion control. Explained in notebooks/09_explainability.ipynb.
+    a random-deletion control. Explained in notebooks/10_explainability.ipynb.
     """
     x = np.asarray(x)
     attributions = np.asarray(attributions, dtype=np.float64)
@@ -253,7 +253,7 @@ def rank_correlation(a, b) -> float:
     """Spearman's rank correlation of two equally long sequences (ties get their average rank).
 
     1 when ``b`` grows whenever ``a`` does, -1 when it always falls, about 0 when the orders are
-    unrelated. Explained in notebooks/09_explainability.ipynb.
+    unrelated. Explained in notebooks/10_explainability.ipynb.
     """
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()

@@ -1,6 +1,6 @@
 """The course's trained models, reused by later lessons: cached on disk, retrained when missing.
 
-Notebooks 08–10 study the models that 04 (the MNIST CNN) and 07 (the MiniLM review classifier)
+Notebooks 09–11 study the models that 04 (the MNIST CNN) and 07 (the MiniLM review classifier)
 train. Those notebooks save their trained model into the model cache (``<data cache>/models``,
 see :func:`course_utils.data.cache_dir`) with :func:`cache_model`; the later notebooks call
 :func:`mnist_cnn` / :func:`review_classifier`, which load the cached file when it is there and
@@ -43,7 +43,7 @@ def _check_name(name: str) -> str:
 def cached_model_path(name: str) -> Path:
     """Where the model cache keeps model ``name`` (``mnist_cnn`` or ``review_classifier``).
 
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     return data.cache_dir() / "models" / f"{_check_name(name)}.keras"
 
@@ -51,8 +51,8 @@ def cached_model_path(name: str) -> Path:
 def cache_model(model, name: str, verbose: bool = True) -> Path:
     """Save ``model`` as the cached ``name`` model (atomically) and return the path.
 
-    Notebooks 04 and 07 call this at the end of training so that 08–10 reuse their models.
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Notebooks 04 and 07 call this at the end of training so that 09–11 reuse their models.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     import keras
 
@@ -186,7 +186,7 @@ def train_mnist_cnn(epochs: int = 3, batch_size: int = 128, seed: int = 42, verb
 def mnist_cnn(retrain: bool = False, verbose: bool = True):
     """The trained MNIST CNN of notebook 04: from the model cache, else trained now and cached.
 
-    Explained in notebooks/08_compression_deployment.ipynb.
+    Explained in notebooks/09_compression_deployment.ipynb.
     """
     return _cached_or_trained("mnist_cnn", (None, 28, 28, 1), (None, 10), train_mnist_cnn, retrain, verbose)
 
@@ -293,6 +293,6 @@ def review_classifier(retrain: bool = False, verbose: bool = True):
     """The fine-tuned MiniLM review classifier of notebook 07 (``tf.string`` in, probability out):
     from the model cache, else trained now with :func:`train_review_classifier` and cached.
 
-    Explained in notebooks/09_explainability.ipynb.
+    Explained in notebooks/10_explainability.ipynb.
     """
     return _cached_or_trained("review_classifier", (None,), (None, 1), train_review_classifier, retrain, verbose)

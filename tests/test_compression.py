@@ -1,4 +1,4 @@
-"""Tests of course_utils.compression (explained in notebooks/08_compression_deployment.ipynb).
+"""Tests of course_utils.compression (explained in notebooks/09_compression_deployment.ipynb).
 
 References: ``tf.quantization.fake_quant_with_min_max_args`` and hand-computed codes for the affine
 quantisation, Keras' own ``predict`` for the TensorFlow Lite runner, a sort for the magnitude

@@ -1,4 +1,4 @@
-"""Tests for course_utils.compute (explained in notebooks/10_compute_and_scale.ipynb)."""
+"""Tests for course_utils.compute (explained in notebooks/11_compute_and_scale.ipynb)."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def test_bad_arguments_raise_value_error():
 
 
 def test_zoo_cnn_is_the_cnn_that_notebook_04_defines():
-    """04 shows its model's code inline (for reading); zoo keeps a copy for 08-10. Same layers, same configs."""
+    """04 shows its model's code inline (for reading); zoo keeps a copy for 09-11. Same layers, same configs."""
     import ast
 
     import nbformat
