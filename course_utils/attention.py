@@ -1,9 +1,13 @@
 """Attention and the Transformer encoder block from scratch, in NumPy.
 
-Explained in notebooks/06_attention_transformer.ipynb (and reused in notebooks/07_bert_classifier.ipynb).
-Every function is checked there and in tests/test_attention.py against TensorFlow and Keras
-(``tf.nn.softmax``, ``keras.layers.MultiHeadAttention``, ``keras.layers.LayerNormalization``,
-``keras_hub.layers.TransformerEncoder``, ``keras_hub.layers.SinePositionEncoding``).
+The functions a lesson teaches are defined, identically, in notebooks/06_attention_transformer.ipynb
+(cells marked ``# package copy: course_utils.attention``; tests/test_lesson_code.py proves the two
+copies equal). Their argument checks are the ``check_*`` functions below, one call at the top of each
+function, so the lesson shows the computation and nothing else. Every function is checked in the
+lesson and in tests/test_attention.py against TensorFlow and Keras (``tf.nn.softmax``,
+``keras.layers.MultiHeadAttention``, ``keras.layers.LayerNormalization``,
+``keras_hub.layers.TransformerEncoder``, ``keras_hub.layers.SinePositionEncoding``,
+``keras_hub.layers.RotaryEmbedding``).
 
 Conventions (the same as Keras):
 
@@ -38,24 +42,34 @@ __all__ = [
     "padding_mask",
     "params_from_keras_encoder",
     "params_from_keras_mha",
+    "rope",
     "scaled_dot_product_attention",
     "sinusoidal_positions",
     "softmax",
+    "split_heads",
     "transformer_encoder_block",
 ]
 
 MASKED_SCORE = -1e9  # what a blocked score becomes before the softmax (Keras uses the same number)
 MHA_KEYS = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo")
 ENCODER_KEYS = ("attention", "ln1_gamma", "ln1_beta", "w1", "b1", "w2", "b2", "ln2_gamma", "ln2_beta")
+ACTIVATIONS = ("gelu", "relu")
 
 
-def _float_array(values, name: str, min_ndim: int = 1) -> np.ndarray:
+# ------------------------------------------------------------------ argument checks (one call per function)
+
+
+def real_array(name: str, values, min_ndim: int = 1) -> np.ndarray:
+    """``values`` as a float array (integers become float64); ValueError unless real numbers, ``ndim >= min_ndim``."""
     array = np.asarray(values)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
     if array.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}")
     return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float64)
+
+
+_float_array = real_array  # the old private name
 
 
 def _bool_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> np.ndarray:
@@ -81,26 +95,9 @@ def _bool_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> np.nd
     return array
 
 
-def softmax(scores, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``: :func:`course_utils.softmax.softmax`.
-
-    Explained in notebooks/02_softmax_cross_entropy.ipynb; used for the attention weights in
-    notebooks/06_attention_transformer.ipynb.
-    """
-    return stable_softmax(_float_array(scores, "scores"), axis=axis)
-
-
-def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.ndarray]:
-    """``softmax(Q Kᵀ / √d_k) V``: returns ``(output, weights)``.
-
-    ``q`` is ``(..., T_q, d_k)``, ``k`` ``(..., T_k, d_k)``, ``v`` ``(..., T_k, d_v)`` (leading axes such
-    as batch and heads must match or broadcast). ``weights`` is ``(..., T_q, T_k)``, each row sums
-    to 1; ``output`` is ``(..., T_q, d_v)``. ``mask`` (True = may attend) must broadcast to the
-    weights' shape. Explained in notebooks/06_attention_transformer.ipynb.
-    """
-    q = _float_array(q, "q", 2)
-    k = _float_array(k, "k", 2)
-    v = _float_array(v, "v", 2)
+def check_attention_args(q, k, v, mask=None):
+    """``(q, k, v, mask)`` for :func:`scaled_dot_product_attention`: float arrays, matching shapes, boolean mask."""
+    q, k, v = real_array("q", q, 2), real_array("k", k, 2), real_array("v", v, 2)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must have the same last dimension d_k, got q {q.shape} and k {k.shape}")
     if k.shape[-2] != v.shape[-2]:
@@ -109,50 +106,30 @@ def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.nda
         leading = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:
         raise ValueError(f"leading axes of q {q.shape}, k {k.shape}, v {v.shape} do not broadcast") from None
-    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
     if mask is not None:
         mask = _bool_mask(mask, (*leading, q.shape[-2], k.shape[-2]))
-        scores = np.where(mask, scores, MASKED_SCORE)
-    weights = softmax(scores, axis=-1)
-    return weights @ v, weights
+    return q, k, v, mask
 
 
-def causal_mask(T: int) -> np.ndarray:
-    """``(T, T)`` boolean lower-triangular mask: position ``i`` may attend to ``j <= i`` only.
-
-    Explained in notebooks/06_attention_transformer.ipynb.
-    """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer (the sequence length), got {T!r}")
-    return np.tril(np.ones((int(T), int(T)), dtype=bool))
-
-
-def padding_mask(tokens_or_lengths, pad_id: int = 0, max_length: int | None = None) -> np.ndarray:
-    """Key mask ``(batch, 1, T)``: True at real tokens, False at padding. Broadcasts over queries.
-
-    Give either a 2-D array of token ids (padding is ``pad_id``, 0 in BERT vocabularies) or a 1-D
-    array of sequence lengths (then ``T`` is ``max_length``, by default the longest length).
-    Combine with a causal mask by ``padding_mask(ids) & causal_mask(T)``; for Keras, which wants
-    ``(batch, T_q, T_k)``, use ``np.broadcast_to(mask, (batch, T_q, T_k))``.
-    Explained in notebooks/06_attention_transformer.ipynb.
-    """
+def check_padding_args(tokens_or_lengths, max_length=None) -> tuple[np.ndarray, int]:
+    """``(array, T)`` for :func:`padding_mask`: 2-D integer ids, or 1-D lengths and the padded length ``T``."""
     array = np.asarray(tokens_or_lengths)
     if not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"expected integer token ids (batch, T) or lengths (batch,), got dtype {array.dtype}")
     if array.ndim == 2:
         if max_length is not None:
             raise ValueError("max_length is only used with 1-D lengths; token ids already have a length")
-        return (array != pad_id)[:, None, :]
-    if array.ndim == 1:
-        if array.size == 0 or array.min() < 0:
-            raise ValueError(f"lengths must be a non-empty array of non-negative integers, got {array.tolist()}")
-        length = int(array.max()) if max_length is None else max_length
-        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < max(1, array.max()):
-            raise ValueError(
-                f"max_length must be an integer >= the longest length {int(array.max())}, got {max_length!r}"
-            )
-        return (np.arange(length)[None, :] < array[:, None])[:, None, :]
-    raise ValueError(f"expected token ids of shape (batch, T) or lengths of shape (batch,), got shape {array.shape}")
+        return array, array.shape[1]
+    if array.ndim != 1:
+        raise ValueError(
+            f"expected token ids of shape (batch, T) or lengths of shape (batch,), got shape {array.shape}"
+        )
+    if array.size == 0 or array.min() < 0:
+        raise ValueError(f"lengths must be a non-empty array of non-negative integers, got {array.tolist()}")
+    length = int(array.max()) if max_length is None else max_length
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < max(1, array.max()):
+        raise ValueError(f"max_length must be an integer >= the longest length {int(array.max())}, got {max_length!r}")
+    return array, int(length)
 
 
 def _check_mha_params(params: dict, num_heads: int, d_in_q: int, d_in_kv: int) -> tuple[int, int]:
@@ -181,10 +158,137 @@ def _check_mha_params(params: dict, num_heads: int, d_in_q: int, d_in_kv: int) -
     return inner // num_heads, wv.shape[1] // num_heads
 
 
-def _split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
-    """(batch, T, num_heads * depth) -> (batch, num_heads, T, depth)."""
+def check_mha_args(x_q, x_kv, params: dict, num_heads: int, mask=None):
+    """``(x_q, x_kv, mask, unbatched)`` for :func:`multi_head_attention`.
+
+    Inputs come back batched ``(batch, T, d)`` (``unbatched`` says whether they were ``(T, d)``), and
+    the mask ``(batch, 1, T_q, T_k)``-broadcastable: the same for every head.
+    """
+    x_q, x_kv = real_array("x_q", x_q, 2), real_array("x_kv", x_kv, 2)
+    if x_q.ndim != x_kv.ndim or x_q.ndim > 3:
+        raise ValueError(f"x_q and x_kv must both be (T, d) or both (batch, T, d), got {x_q.shape} and {x_kv.shape}")
+    unbatched = x_q.ndim == 2
+    if unbatched:
+        x_q, x_kv = x_q[None], x_kv[None]
+    if x_q.shape[0] != x_kv.shape[0]:
+        raise ValueError(f"x_q and x_kv must have the same batch size, got {x_q.shape} and {x_kv.shape}")
+    _check_mha_params(params, num_heads, x_q.shape[-1], x_kv.shape[-1])
+    if mask is not None:
+        mask = _bool_mask(mask, (x_q.shape[0], x_q.shape[1], x_kv.shape[1]))[..., None, :, :]
+    return x_q, x_kv, mask, unbatched
+
+
+def check_layer_norm_args(x, gamma, beta, eps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, gamma, beta)`` for :func:`layer_norm`: gamma and beta of shape ``(d,)``, ``eps > 0``."""
+    x, gamma, beta = real_array("x", x), real_array("gamma", gamma), real_array("beta", beta)
+    if gamma.shape != (x.shape[-1],) or beta.shape != (x.shape[-1],):
+        raise ValueError(f"gamma and beta must have shape ({x.shape[-1]},), got {gamma.shape} and {beta.shape}")
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps!r}")
+    return x, gamma, beta
+
+
+def check_encoder_args(x, params: dict, activation: str) -> np.ndarray:
+    """``x`` as a float array for :func:`transformer_encoder_block`; checks the parameter shapes and activation."""
+    if not isinstance(params, dict) or any(key not in params for key in ENCODER_KEYS):
+        raise ValueError(f"params must be a dict with keys {ENCODER_KEYS}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
+    x = real_array("x", x, 2)
+    width = x.shape[-1]
+    if np.shape(params["w1"])[0] != width or np.shape(params["w2"]) != (np.shape(params["w1"])[1], width):
+        raise ValueError(
+            f"w1 must be (d_model={width}, d_ff) and w2 (d_ff, d_model), got {np.shape(params['w1'])} and {np.shape(params['w2'])}"
+        )
+    if np.shape(params["attention"]["wo"])[-1] != width:
+        raise ValueError(f"the attention output projection must map back to d_model={width} (residual connection)")
+    return x
+
+
+def check_positions_args(T, d, max_wavelength) -> tuple[int, int]:
+    """``(T, d)`` as ints for :func:`sinusoidal_positions`: positive sizes, ``max_wavelength > 1``."""
+    T, d = positive_int("T", T), positive_int("d", d)
+    if not max_wavelength > 1:
+        raise ValueError(f"max_wavelength must be > 1, got {max_wavelength!r}")
+    return T, d
+
+
+def check_rope_args(x, positions, max_wavelength) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, positions)`` for :func:`rope`: ``x`` is ``(..., T, d)`` with ``d`` even; positions default to ``0..T-1``."""
+    x = real_array("x", x, 2)
+    if x.shape[-1] % 2:
+        raise ValueError(f"RoPE rotates pairs of features: the last dimension must be even, got shape {x.shape}")
+    if not max_wavelength > 1:
+        raise ValueError(f"max_wavelength must be > 1, got {max_wavelength!r}")
+    if positions is None:
+        return x, np.arange(x.shape[-2], dtype=np.float64)
+    positions = real_array("positions", positions).astype(np.float64)
+    if positions.shape != (x.shape[-2],):
+        raise ValueError(
+            f"positions must have shape ({x.shape[-2]},), one per position of x {x.shape}, got {positions.shape}"
+        )
+    return x, positions
+
+
+# ------------------------------------------------------------------ what the lesson teaches
+
+
+def softmax(scores, axis: int = -1) -> np.ndarray:
+    """Numerically stable softmax along ``axis``: :func:`course_utils.softmax.softmax`.
+
+    Explained in notebooks/02_softmax_cross_entropy.ipynb; used for the attention weights in
+    notebooks/06_attention_transformer.ipynb.
+    """
+    return stable_softmax(real_array("scores", scores), axis=axis)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """``softmax(Q Kᵀ / √d_k) V``: returns ``(output, weights)``.
+
+    ``q`` is ``(..., T_q, d_k)``, ``k`` ``(..., T_k, d_k)``, ``v`` ``(..., T_k, d_v)`` (leading axes such
+    as batch and heads must match or broadcast). ``weights`` is ``(..., T_q, T_k)``, each row sums
+    to 1; ``output`` is ``(..., T_q, d_v)``. ``mask`` (True = may attend) must broadcast to the
+    weights' shape. Explained in notebooks/06_attention_transformer.ipynb.
+    """
+    q, k, v, mask = check_attention_args(q, k, v, mask)
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., T_q, T_k)
+    if mask is not None:
+        scores = np.where(mask, scores, MASKED_SCORE)  # blocked: weight exp(-1e9) = 0
+    weights = softmax(scores, axis=-1)  # every row sums to 1
+    return weights @ v, weights  # output row i = sum_j weights[i, j] * v[j]
+
+
+def causal_mask(T: int) -> np.ndarray:
+    """``(T, T)`` boolean lower-triangular mask: position ``i`` may attend to ``j <= i`` only.
+
+    Explained in notebooks/06_attention_transformer.ipynb.
+    """
+    T = positive_int("T", T)
+    return np.tril(np.ones((T, T), dtype=bool))
+
+
+def padding_mask(tokens_or_lengths, pad_id: int = 0, max_length: int | None = None) -> np.ndarray:
+    """Key mask ``(batch, 1, T)``: True at real tokens, False at padding. Broadcasts over queries.
+
+    Give either a 2-D array of token ids (padding is ``pad_id``, 0 in BERT vocabularies) or a 1-D
+    array of sequence lengths (then ``T`` is ``max_length``, by default the longest length).
+    Combine with a causal mask by ``padding_mask(ids) & causal_mask(T)``; for Keras, which wants
+    ``(batch, T_q, T_k)``, use ``np.broadcast_to(mask, (batch, T_q, T_k))``.
+    Explained in notebooks/06_attention_transformer.ipynb.
+    """
+    array, T = check_padding_args(tokens_or_lengths, max_length)
+    if array.ndim == 2:  # token ids
+        return (array != pad_id)[:, None, :]
+    return (np.arange(T)[None, :] < array[:, None])[:, None, :]  # lengths
+
+
+def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
+    """``(batch, T, num_heads * depth)`` -> ``(batch, num_heads, T, depth)``: head ``h`` owns columns ``h*depth:(h+1)*depth``."""
     batch, length, width = x.shape
     return x.reshape(batch, length, num_heads, width // num_heads).transpose(0, 2, 1, 3)
+
+
+_split_heads = split_heads  # the old private name
 
 
 def multi_head_attention(x_q, x_kv, params: dict, num_heads: int, mask=None) -> tuple[np.ndarray, np.ndarray]:
@@ -197,24 +301,13 @@ def multi_head_attention(x_q, x_kv, params: dict, num_heads: int, mask=None) -> 
     ``(T, d)`` inputs give unbatched results. ``mask`` (True = may attend) broadcasts to
     ``(batch, T_q, T_k)``, the same for every head. Explained in notebooks/06_attention_transformer.ipynb.
     """
-    x_q = _float_array(x_q, "x_q", 2)
-    x_kv = _float_array(x_kv, "x_kv", 2)
-    if x_q.ndim != x_kv.ndim or x_q.ndim > 3:
-        raise ValueError(f"x_q and x_kv must both be (T, d) or both (batch, T, d), got {x_q.shape} and {x_kv.shape}")
-    unbatched = x_q.ndim == 2
-    if unbatched:
-        x_q, x_kv = x_q[None], x_kv[None]
-    if x_q.shape[0] != x_kv.shape[0]:
-        raise ValueError(f"x_q and x_kv must have the same batch size, got {x_q.shape} and {x_kv.shape}")
-    _check_mha_params(params, num_heads, x_q.shape[-1], x_kv.shape[-1])
-    if mask is not None:
-        mask = _bool_mask(mask, (x_q.shape[0], x_q.shape[1], x_kv.shape[1]))[..., None, :, :]  # same for every head
-    queries = _split_heads(x_q @ params["wq"] + params["bq"], num_heads)
-    keys = _split_heads(x_kv @ params["wk"] + params["bk"], num_heads)
-    values = _split_heads(x_kv @ params["wv"] + params["bv"], num_heads)
-    heads, weights = scaled_dot_product_attention(queries, keys, values, mask)
+    x_q, x_kv, mask, unbatched = check_mha_args(x_q, x_kv, params, num_heads, mask)
+    queries = split_heads(x_q @ params["wq"] + params["bq"], num_heads)  # (batch, heads, T_q, key_dim)
+    keys = split_heads(x_kv @ params["wk"] + params["bk"], num_heads)
+    values = split_heads(x_kv @ params["wv"] + params["bv"], num_heads)
+    heads, weights = scaled_dot_product_attention(queries, keys, values, mask)  # all heads at once
     batch, _, length, depth = heads.shape
-    concatenated = heads.transpose(0, 2, 1, 3).reshape(batch, length, num_heads * depth)
+    concatenated = heads.transpose(0, 2, 1, 3).reshape(batch, length, num_heads * depth)  # undo the split
     output = concatenated @ params["wo"] + params["bo"]
     return (output[0], weights[0]) if unbatched else (output, weights)
 
@@ -226,31 +319,24 @@ def layer_norm(x, gamma, beta, eps: float = 1e-5) -> np.ndarray:
     keras_hub's Transformer layers use 1e-5 and BERT 1e-12. Explained in
     notebooks/06_attention_transformer.ipynb.
     """
-    x = _float_array(x, "x")
-    gamma = _float_array(gamma, "gamma")
-    beta = _float_array(beta, "beta")
-    if gamma.shape != (x.shape[-1],) or beta.shape != (x.shape[-1],):
-        raise ValueError(f"gamma and beta must have shape ({x.shape[-1]},), got {gamma.shape} and {beta.shape}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps!r}")
+    x, gamma, beta = check_layer_norm_args(x, gamma, beta, eps)
     mean = x.mean(axis=-1, keepdims=True)
     variance = x.var(axis=-1, keepdims=True)
     return gamma * (x - mean) / np.sqrt(variance + eps) + beta
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+erf = np.vectorize(math.erf, otypes=[np.float64])  # the error function, element by element
+_erf = erf  # the old private name
 
 
 def gelu(x) -> np.ndarray:
-    """Exact GELU ``x · Φ(x) = x/2 · (1 + erf(x/√2))`` (BERT's activation, ``keras.activations.gelu``).
+    """Exact GELU ``x · Φ(x) = x/2 · (1 + erf(x/√2))`` (``keras.activations.gelu(approximate=False)``).
 
-    Explained in notebooks/06_attention_transformer.ipynb (the encoder block's feed-forward network).
+    MiniLM (trained with Hugging Face) uses this exact form; Google's original BERT used the tanh
+    approximation. Explained in notebooks/06_attention_transformer.ipynb.
     """
-    x = _float_array(x, "x")
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-
-
-_ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0.0), "gelu": gelu}
+    x = real_array("x", x)
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
 def transformer_encoder_block(
@@ -265,35 +351,25 @@ def transformer_encoder_block(
     ``keras_hub.layers.TransformerEncoder(intermediate_dim, num_heads)`` without dropout.
     Explained in notebooks/06_attention_transformer.ipynb.
     """
-    if not isinstance(params, dict) or any(key not in params for key in ENCODER_KEYS):
-        raise ValueError(f"params must be a dict with keys {ENCODER_KEYS}")
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-    x = _float_array(x, "x", 2)
-    width = x.shape[-1]
-    if np.shape(params["w1"])[0] != width or np.shape(params["w2"]) != (np.shape(params["w1"])[1], width):
-        raise ValueError(
-            f"w1 must be (d_model={width}, d_ff) and w2 (d_ff, d_model), got {np.shape(params['w1'])} and {np.shape(params['w2'])}"
-        )
-    if np.shape(params["attention"]["wo"])[-1] != width:
-        raise ValueError(f"the attention output projection must map back to d_model={width} (residual connection)")
+    x = check_encoder_args(x, params, activation)
+    act = gelu if activation == "gelu" else lambda h: np.maximum(h, 0.0)
 
-    def attend(inputs):
-        return multi_head_attention(inputs, inputs, params["attention"], num_heads, mask)[0]
+    def attend(h):
+        return multi_head_attention(h, h, params["attention"], num_heads, mask)[0]
 
-    def feed_forward(inputs):
-        return _ACTIVATIONS[activation](inputs @ params["w1"] + params["b1"]) @ params["w2"] + params["b2"]
+    def feed_forward(h):  # the same two-layer network on every position separately
+        return act(h @ params["w1"] + params["b1"]) @ params["w2"] + params["b2"]
 
-    def norm1(inputs):
-        return layer_norm(inputs, params["ln1_gamma"], params["ln1_beta"], eps)
+    def norm1(h):
+        return layer_norm(h, params["ln1_gamma"], params["ln1_beta"], eps)
 
-    def norm2(inputs):
-        return layer_norm(inputs, params["ln2_gamma"], params["ln2_beta"], eps)
+    def norm2(h):
+        return layer_norm(h, params["ln2_gamma"], params["ln2_beta"], eps)
 
-    if norm_first:
+    if norm_first:  # pre-norm: a clean residual path x -> output
         hidden = x + attend(norm1(x))
         return hidden + feed_forward(norm2(hidden))
-    hidden = norm1(x + attend(x))
+    hidden = norm1(x + attend(x))  # post-norm: residual add, then normalize
     return norm2(hidden + feed_forward(hidden))
 
 
@@ -304,14 +380,29 @@ def sinusoidal_positions(T: int, d: int, max_wavelength: float = 10000.0) -> np.
     so position 0 is ``[0, 1, 0, 1, ...]``. Same layout as ``keras_hub.layers.SinePositionEncoding``.
     Explained in notebooks/06_attention_transformer.ipynb.
     """
-    positive_int("T", T)
-    positive_int("d", d)
-    if not max_wavelength > 1:
-        raise ValueError(f"max_wavelength must be > 1, got {max_wavelength!r}")
+    T, d = check_positions_args(T, d, max_wavelength)
     positions = np.arange(T, dtype=np.float64)[:, None]
     pair = np.arange(d) // 2  # i for columns 2i and 2i+1
     angles = positions / max_wavelength ** (2 * pair / d)
     return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def rope(x, positions=None, max_wavelength: float = 10000.0) -> np.ndarray:
+    """Rotary position embedding (RoPE, Su et al. 2021) of ``x`` ``(..., T, d)``, ``d`` even.
+
+    Feature ``i`` and feature ``i + d/2`` form a pair that is rotated by the angle
+    ``pos · θ_i``, ``θ_i = max_wavelength^(-i/(d/2))``, at position ``pos`` (``positions``, by
+    default ``0 .. T-1``). Applied to queries and keys (not values), it makes ``q·k`` depend on
+    the two positions only through their offset. Same pairing ("rotate half") and frequencies as
+    ``keras_hub.layers.RotaryEmbedding``, GPT-NeoX and LLaMA. Explained in
+    notebooks/06_attention_transformer.ipynb.
+    """
+    x, positions = check_rope_args(x, positions, max_wavelength)
+    half = x.shape[-1] // 2
+    angles = positions[:, None] * max_wavelength ** (-np.arange(half) / half)  # (T, d/2)
+    cos, sin = np.cos(angles), np.sin(angles)
+    first, second = x[..., :half], x[..., half:]
+    return np.concatenate([first * cos - second * sin, second * cos + first * sin], axis=-1)
 
 
 def _glorot(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:

@@ -49,10 +49,10 @@ def test_attention_matches_tensorflow(use_mask):
 
 
 def test_attention_matches_keras_ops_dot_product_attention():
-    q, k, v = RNG.normal(size=(2, 5, 8)), RNG.normal(size=(2, 7, 8)), RNG.normal(size=(2, 7, 8))
-    output, _ = at.scaled_dot_product_attention(q, k, v)
-    # keras.ops wants (batch, T, heads, depth)
-    expected = keras.ops.dot_product_attention(q[:, :, None].astype("float32"), k[:, :, None], v[:, :, None])
+    q, k, v = (RNG.normal(size=shape).astype("float32") for shape in ((2, 5, 8), (2, 7, 8), (2, 7, 8)))
+    output, _ = at.scaled_dot_product_attention(q.astype(np.float64), k.astype(np.float64), v.astype(np.float64))
+    # keras.ops wants (batch, T, heads, depth), all in one dtype (older Keras refuses float32 mixed with float64)
+    expected = keras.ops.dot_product_attention(q[:, :, None], k[:, :, None], v[:, :, None])
     np.testing.assert_allclose(output, np.asarray(expected)[:, :, 0], atol=1e-5)
 
 
@@ -169,6 +169,50 @@ def test_sinusoidal_positions_known_values_and_keras_hub():
     np.testing.assert_allclose(positions, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(2, 9, 16), (2, 9, 3, 8)], ids=["(batch,T,d)", "(batch,T,heads,d)"])
+def test_rope_matches_keras_hub_rotary_embedding(shape):
+    x = RNG.normal(size=shape).astype("float32")
+    expected = keras_hub.layers.RotaryEmbedding(max_wavelength=10000)(x).numpy()
+    # keras_hub's sequence axis is 1; ours is -2, so move the heads axis out of the way
+    ours = at.rope(np.swapaxes(x, 1, -2).astype(np.float64)) if len(shape) == 4 else at.rope(x.astype(np.float64))
+    ours = np.swapaxes(ours, 1, -2) if len(shape) == 4 else ours
+    np.testing.assert_allclose(ours, expected, atol=1e-5)
+
+
+def test_rope_known_values_and_norms():
+    x = RNG.normal(size=(5, 8))
+    rotated = at.rope(x)
+    np.testing.assert_allclose(rotated[0], x[0], atol=0)  # position 0 is not rotated
+    # the fastest pair (features 0 and 4) turns by 1 radian per position: a 2-D rotation by hand
+    angle = 3.0
+    expected_pair = [
+        x[3, 0] * np.cos(angle) - x[3, 4] * np.sin(angle),
+        x[3, 4] * np.cos(angle) + x[3, 0] * np.sin(angle),
+    ]
+    np.testing.assert_allclose(rotated[3, [0, 4]], expected_pair, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(rotated, axis=-1), np.linalg.norm(x, axis=-1), atol=1e-12)  # rotations
+    # explicit positions: x placed at positions 7..11 is rotated as the last five rows of a longer sequence
+    shifted = at.rope(np.vstack([np.zeros((7, 8)), x]))[7:]
+    np.testing.assert_allclose(at.rope(x, positions=np.arange(5) + 7.0), shifted, atol=1e-12)
+
+
+def test_rope_scores_depend_only_on_the_offset():
+    q, k = RNG.normal(size=32), RNG.normal(size=32)
+    positions = np.arange(40)
+    rotated_q = at.rope(np.tile(q, (40, 1)), positions)
+    rotated_k = at.rope(np.tile(k, (40, 1)), positions)
+    scores = rotated_q @ rotated_k.T  # scores[m, n] = rope(q, m) · rope(k, n)
+    for offset in (-5, 0, 3, 17):
+        diagonal = np.diag(scores, -offset)  # all pairs with m - n = offset
+        assert np.ptp(diagonal) < 1e-10, offset
+    assert abs(np.diag(scores, -3)[0] - np.diag(scores, -4)[0]) > 1e-3  # different offsets, different scores
+    # without RoPE, adding sinusoidal positions does not have this property
+    added = (np.tile(q, (40, 1)) + at.sinusoidal_positions(40, 32)) @ (
+        np.tile(k, (40, 1)) + at.sinusoidal_positions(40, 32)
+    ).T
+    assert np.ptp(np.diag(added, -3)) > 1e-2
+
+
 def test_value_errors():
     q = np.zeros((4, 8))
     with pytest.raises(ValueError, match="same last dimension"):
@@ -206,3 +250,13 @@ def test_value_errors():
         at.transformer_encoder_block(q, at.init_encoder_params(8, 2, 16), 2, activation="tanh")
     with pytest.raises(ValueError, match="MultiHeadAttention"):
         at.params_from_keras_mha(keras.layers.Dense(3))
+    with pytest.raises(ValueError, match="last dimension must be even"):
+        at.rope(np.zeros((4, 7)))
+    with pytest.raises(ValueError, match=r"positions must have shape \(4,\)"):
+        at.rope(np.zeros((4, 8)), positions=np.arange(5))
+    with pytest.raises(ValueError, match="max_wavelength must be > 1"):
+        at.rope(np.zeros((4, 8)), max_wavelength=1.0)
+    with pytest.raises(ValueError, match="max_wavelength must be > 1"):
+        at.sinusoidal_positions(4, 8, max_wavelength=0.5)
+    with pytest.raises(ValueError, match="real numbers"):
+        at.gelu(np.array(["a"]))
