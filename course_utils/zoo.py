@@ -7,13 +7,17 @@ see :func:`course_utils.data.cache_dir`) with :func:`cache_model`; the later not
 otherwise train the model again with a short recipe, cache it, and say which they did.
 Nothing is ever downloaded. Writes are atomic (temporary file, then ``os.replace``), and a cached
 file that does not load, or loads with the wrong input or output shape, is removed and rebuilt.
+A file that cannot be read *now* (permission denied, out of memory, an I/O error) is left alone,
+and a model that was trained but cannot be cached is returned with a warning.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +92,10 @@ def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bo
                 f"shapes {model.input_shape} -> {model.output_shape}, expected {input_shape} -> {output_shape}"
             )
     except Exception as error:  # a truncated zip, a model of another course version, ...
+        if _transient(error):  # the file may be fine: never delete it for this
+            if verbose:
+                print(f"the cached {name} cannot be read now ({type(error).__name__}: {error}); leaving it in place")
+            return None
         if verbose:
             print(f"the cached {name} is unusable ({type(error).__name__}: {error}); removing it and training again")
         path.unlink(missing_ok=True)
@@ -97,13 +105,35 @@ def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bo
     return model
 
 
+_TRANSIENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.EMFILE}
+_TRANSIENT_ERRNOS |= {errno.ENFILE, errno.ENOMEM, errno.ESTALE, errno.ETIMEDOUT}
+
+
+def _transient(error: BaseException) -> bool:
+    """True for errors that say nothing about the file's content (it may load next time)."""
+    return isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS)
+
+
 def _cached_or_trained(name: str, input_shape: tuple, output_shape: tuple, train, retrain: bool, verbose: bool):
     model = None if retrain else _load_cached(name, input_shape, output_shape, verbose)
     if model is None:
+        in_the_way = not retrain and os.path.lexists(cached_model_path(name))  # unreadable now, or not a file
         if verbose:
             print(f"{name}: not in the model cache; training it now with {train.__name__}() (once; then cached)")
         model = train(verbose=verbose)
-        cache_model(model, name, verbose=verbose)
+        try:
+            if in_the_way:
+                raise FileExistsError(
+                    errno.EEXIST, "something that could not be loaded is there", str(cached_model_path(name))
+                )
+            cache_model(model, name, verbose=verbose)
+        except OSError as error:
+            warnings.warn(
+                f"{name} was trained but not cached ({type(error).__name__}: {error}); "
+                "using it anyway, and the next call trains it again",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     return model
 
 

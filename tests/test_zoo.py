@@ -92,3 +92,48 @@ def test_zoo_cnn_is_the_cnn_that_notebook_04_defines():
 
     for options in ({}, {"batch_norm": False, "dropout": 0.0}):
         assert configs(namespace["build_cnn"](**options)) == configs(zoo.build_mnist_cnn(**options))
+
+
+# --- issue 16, bug 3: a cache that cannot be written, or read now, costs no trained model --------------
+
+
+def _quick_train(verbose=True):
+    return zoo.build_mnist_cnn()
+
+
+_quick_train.__name__ = "quick_train"
+SHAPES = ((None, 28, 28, 1), (None, 10))
+
+
+def test_a_directory_in_the_way_returns_the_trained_model_with_a_warning(cache):
+    (cache / "mnist_cnn.keras").mkdir(parents=True)
+    with pytest.warns(RuntimeWarning, match="mnist_cnn was trained but not cached"):
+        model = zoo._cached_or_trained("mnist_cnn", *SHAPES, _quick_train, retrain=False, verbose=False)
+    assert isinstance(model, keras.Model)
+    assert (cache / "mnist_cnn.keras").is_dir(), "left as it was"
+
+
+def test_an_unwritable_cache_returns_the_trained_model_with_a_warning(cache):
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("a file where the models directory should be")  # mkdir fails (as root, chmod would not)
+    with pytest.warns(RuntimeWarning, match=r"not cached \((FileExistsError|NotADirectoryError)"):
+        model = zoo._cached_or_trained("mnist_cnn", *SHAPES, _quick_train, retrain=True, verbose=False)
+    assert isinstance(model, keras.Model)
+
+
+def test_a_transient_read_error_never_deletes_or_replaces_the_cached_model(cache, monkeypatch, capsys):
+    path = zoo.cache_model(zoo.build_mnist_cnn(), "mnist_cnn", verbose=False)
+    saved = path.read_bytes()
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(keras.saving, "load_model", denied)
+    with pytest.warns(RuntimeWarning, match="trained but not cached"):
+        model = zoo._cached_or_trained("mnist_cnn", *SHAPES, _quick_train, retrain=False, verbose=True)
+    assert isinstance(model, keras.Model)
+    assert path.read_bytes() == saved, "the cached model is kept as it was"
+    assert "cannot be read now (PermissionError" in capsys.readouterr().out
+    for error in (MemoryError(), OSError(5, "Input/output error")):
+        assert zoo._transient(error)
+    assert not zoo._transient(ValueError("bad shapes")) and not zoo._transient(OSError("unable to open"))
