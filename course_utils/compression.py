@@ -22,7 +22,15 @@ import warnings
 
 import numpy as np
 
-from course_utils._checks import fraction, positive_int
+from course_utils._checks import (
+    finite_array,
+    finite_number,
+    fraction,
+    integer_array,
+    positive_int,
+    positive_number,
+    unit_interval,
+)
 
 try:  # keras is needed only for KeepMasks; importing this module must not require it
     import keras
@@ -58,8 +66,8 @@ def _integer_range(dtype: str) -> tuple[int, int]:
 
 
 def _check_scale(scale) -> np.ndarray:
-    scale = np.asarray(scale, dtype=np.float64)
-    if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+    scale = finite_array("scale", scale)
+    if np.any(scale <= 0):
         raise ValueError(f"scale must be positive and finite, got {scale!r}")
     return scale
 
@@ -74,8 +82,8 @@ def affine_params(minimum: float, maximum: float, dtype: str = "int8") -> tuple[
     Explained in notebooks/09_compression_deployment.ipynb.
     """
     q_min, q_max = _integer_range(dtype)
-    minimum, maximum = float(minimum), float(maximum)
-    if not (np.isfinite(minimum) and np.isfinite(maximum)) or minimum >= maximum:
+    minimum, maximum = finite_number("minimum", minimum), finite_number("maximum", maximum)
+    if minimum >= maximum:
         raise ValueError(f"need finite minimum < maximum, got minimum={minimum!r}, maximum={maximum!r}")
     minimum, maximum = min(minimum, 0.0), max(maximum, 0.0)
     scale = (maximum - minimum) / (q_max - q_min)
@@ -101,7 +109,7 @@ def quantize(values, scale, zero_point, dtype: str = "int8") -> np.ndarray:
     zero_point = np.asarray(zero_point)
     if not np.issubdtype(zero_point.dtype, np.integer) or np.any((zero_point < q_min) | (zero_point > q_max)):
         raise ValueError(f"zero_point must be integers in [{q_min}, {q_max}] for {dtype}, got {zero_point!r}")
-    values = np.asarray(values, dtype=np.float64)
+    values = finite_array("values", values, allow_empty=True)  # NaN would silently become a code
     codes = _round_half_away(values / scale) + zero_point
     return np.clip(codes, q_min, q_max).astype(dtype)
 
@@ -115,7 +123,8 @@ def dequantize(codes, scale, zero_point) -> np.ndarray:
     if not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"codes must be an integer array, got dtype {codes.dtype}")
     scale = _check_scale(scale)
-    return (scale * (codes.astype(np.float64) - np.asarray(zero_point, dtype=np.float64))).astype(np.float32)
+    zero_point = integer_array("zero_point", zero_point)
+    return (scale * (codes.astype(np.float64) - zero_point)).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- TensorFlow Lite
@@ -288,9 +297,7 @@ def magnitude_mask(weights, sparsity: float) -> np.ndarray:
 
     Explained in notebooks/09_compression_deployment.ipynb.
     """
-    weights = np.asarray(weights)
-    if weights.size == 0 or not np.issubdtype(weights.dtype, np.number):
-        raise ValueError(f"weights must be a non-empty numeric array, got shape {weights.shape} dtype {weights.dtype}")
+    weights = finite_array("weights", weights)  # NaN has no magnitude rank
     pruned = round(fraction("sparsity", sparsity, " (the fraction of weights set to zero)") * weights.size)
     mask = np.ones(weights.size, dtype=np.float32)
     mask[np.argsort(np.abs(weights), axis=None, kind="stable")[:pruned]] = 0.0
@@ -390,10 +397,9 @@ def distillation_loss(labels, student_logits, teacher_logits, temperature: float
     """
     from keras import ops
 
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+    temperature = positive_number("temperature", temperature)  # NumPy scalars too
+    alpha = unit_interval("alpha", alpha)
+    labels, student_logits, teacher_logits = _distillation_inputs(labels, student_logits, teacher_logits)
     if len(student_logits.shape) != 2 or tuple(student_logits.shape) != tuple(teacher_logits.shape):
         raise ValueError(
             f"student and teacher logits must both have shape (N, classes), got {tuple(student_logits.shape)} "
@@ -408,3 +414,20 @@ def distillation_loss(labels, student_logits, teacher_logits, temperature: float
     teacher_log_soft = ops.log_softmax(teacher_logits / temperature, axis=-1)
     soft = ops.sum(teacher_soft * (teacher_log_soft - student_log_soft), axis=-1)
     return alpha * hard + (1.0 - alpha) * temperature**2 * soft
+
+
+def _distillation_inputs(labels, student_logits, teacher_logits):
+    """Lists become arrays; concrete NumPy values are checked (finite logits, labels in range, one
+    per row, a non-empty batch). Tensors pass as they are: inside ``fit`` they are symbolic."""
+    student_logits, teacher_logits = (
+        finite_array(name, values, allow_empty=True) if isinstance(values, (list, tuple, np.ndarray)) else values
+        for name, values in (("student_logits", student_logits), ("teacher_logits", teacher_logits))
+    )
+    shape = tuple(student_logits.shape)
+    if len(shape) == 2 and shape[0] == 0:
+        raise ValueError("the batch is empty: student_logits has shape (0, classes); a mean over it is undefined")
+    if isinstance(labels, (list, tuple, np.ndarray)) and len(shape) == 2 and shape[1] is not None:
+        labels = integer_array("labels", labels, low=0, high=shape[1]).reshape(-1)
+        if shape[0] is not None and len(labels) != shape[0]:
+            raise ValueError(f"labels must hold one class per row of the logits ({shape[0]}), got {len(labels)}")
+    return labels, student_logits, teacher_logits

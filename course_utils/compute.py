@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from course_utils._checks import non_negative_int, positive_int, positive_number
+from course_utils._checks import finite_array, non_negative_int, positive_int, positive_number
 
 __all__ = [
     "attention_params",
@@ -343,11 +343,11 @@ def fit_power_law(x, y) -> tuple[float, float]:
     exponent. Needs at least two distinct positive ``x`` and positive ``y``.
     Explained in notebooks/11_compute_and_scale.ipynb.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    x = finite_array("x", x, allow_empty=True)
+    y = finite_array("y", y, allow_empty=True)
     if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
         raise ValueError(f"x and y must be 1-D arrays of the same length >= 2, got shapes {x.shape} and {y.shape}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0) and np.all(y > 0)):
+    if not (np.all(x > 0) and np.all(y > 0)):
         raise ValueError("x and y must be positive finite numbers")
     if len(np.unique(x)) < 2:
         raise ValueError("x needs at least two distinct values")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils._checks import positive_int
+from course_utils._checks import finite_array, positive_int
 
 __all__ = [
     "completeness_gap",
@@ -32,13 +32,8 @@ PATH_METHODS = ("trapezoid", "left", "right", "midpoint")
 
 
 def _float_array(values, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be an array of numbers, got {type(values).__name__}") from error
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    return array
+    """A non-empty float32 array of finite numbers (a NaN input would give NaN attributions silently)."""
+    return finite_array(name, values, dtype=np.float32)
 
 
 def _scores(f: Callable, batch, expected: int):
@@ -156,7 +151,7 @@ def completeness_gap(f: Callable, x, baseline, attributions) -> dict[str, float]
     """
     x = _float_array(x, "x")
     baseline = _float_array(baseline, "baseline")
-    attributions = np.asarray(attributions, dtype=np.float64)
+    attributions = finite_array("attributions", attributions)
     if baseline.shape != x.shape or attributions.shape != x.shape:
         raise ValueError(
             f"x, baseline and attributions must have one shape, got {x.shape}, {baseline.shape}, {attributions.shape}"
@@ -222,7 +217,10 @@ def delete_top_k(x, attributions, k: int, fill=0.0) -> np.ndarray:
     a random-deletion control. Explained in notebooks/10_explainability.ipynb.
     """
     x = np.asarray(x)
-    attributions = np.asarray(attributions, dtype=np.float64)
+    finite_array("x", x, allow_empty=True)  # checked; the copy keeps x's dtype
+    attributions = finite_array("attributions", attributions, allow_empty=True)
+    if x.ndim >= 1 and len(x) == 0:
+        raise ValueError(f"x must be a non-empty batch (n, ...), got shape {x.shape}")
     if x.ndim < 2 or attributions.shape != x.shape:
         raise ValueError(
             f"x must be a batch (n, ...) and attributions its shape, got {x.shape} and {attributions.shape}"
@@ -255,12 +253,10 @@ def rank_correlation(a, b) -> float:
     1 when ``b`` grows whenever ``a`` does, -1 when it always falls, about 0 when the orders are
     unrelated. Explained in notebooks/10_explainability.ipynb.
     """
-    a = np.asarray(a, dtype=np.float64).ravel()
-    b = np.asarray(b, dtype=np.float64).ravel()
+    a = finite_array("a", a, allow_empty=True).ravel()
+    b = finite_array("b", b, allow_empty=True).ravel()
     if a.shape != b.shape or len(a) < 2:
         raise ValueError(f"a and b must hold the same number (>= 2) of values, got {a.size} and {b.size}")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("a and b must be finite")
     rank_a, rank_b = _average_ranks(a), _average_ranks(b)
     rank_a -= rank_a.mean()
     rank_b -= rank_b.mean()

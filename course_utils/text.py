@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from course_utils._checks import non_negative_int, positive_int
+from course_utils._checks import finite_array, non_negative_int, non_negative_number, positive_int, positive_number
 from course_utils.repro import full_training
 
 __all__ = [
@@ -113,8 +113,7 @@ def _check_ids(ids: np.ndarray, name: str, vocabulary_size: int, minimum_length:
 
 def _check_ngram_arguments(vocabulary_size: int, k: float) -> None:
     positive_int("vocabulary_size", vocabulary_size)
-    if not isinstance(k, (int, float, np.integer, np.floating)) or not k > 0:
-        raise ValueError(f"k (the add-k smoothing count) must be a positive number, got {k!r}")
+    positive_number("k (the add-k smoothing count)", k)
 
 
 def unigram_nats_per_char(
@@ -154,19 +153,22 @@ def nats_to_bits(nats: float) -> float:
 
     Explained in notebooks/05_lstm_text_generator.ipynb.
     """
-    if not isinstance(nats, (int, float, np.integer, np.floating)) or not math.isfinite(nats) or nats < 0:
-        raise ValueError(f"nats must be a finite non-negative number, got {nats!r}")
-    return float(nats) / math.log(2)
+    return non_negative_number("nats", nats) / math.log(2)
 
 
 def perplexity(nats: float) -> float:
     """Perplexity ``exp(cross-entropy in nats)``: the effective number of equally likely next characters.
 
+    ``nats`` above ln(largest float) ≈ 709.78 has no float perplexity: a ValueError says so.
     Explained in notebooks/05_lstm_text_generator.ipynb.
     """
-    if not isinstance(nats, (int, float, np.integer, np.floating)) or not math.isfinite(nats) or nats < 0:
-        raise ValueError(f"nats must be a finite non-negative number, got {nats!r}")
-    return math.exp(float(nats))
+    nats = non_negative_number("nats", nats)
+    if nats > _LARGEST_LOG:
+        raise ValueError(f"perplexity exp(nats) overflows a float for nats > {_LARGEST_LOG:.2f}, got {nats!r}")
+    return math.exp(nats)
+
+
+_LARGEST_LOG = math.log(np.finfo(np.float64).max)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -192,8 +194,11 @@ def lstm_step(
 
     Explained in notebooks/05_lstm_text_generator.ipynb.
     """
-    x, h, c = (np.asarray(a, dtype=np.float64) for a in (x, h, c))
-    kernel, recurrent_kernel, bias = (np.asarray(a, dtype=np.float64) for a in (kernel, recurrent_kernel, bias))
+    x, h, c = (finite_array(name, a) for name, a in (("x", x), ("h", h), ("c", c)))
+    kernel, recurrent_kernel, bias = (
+        finite_array(name, a)
+        for name, a in (("kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("bias", bias))
+    )
     if x.ndim not in (1, 2) or h.ndim != x.ndim or c.ndim != x.ndim:
         raise ValueError(f"x, h and c must all be 1-D or all 2-D, got shapes {x.shape}, {h.shape}, {c.shape}")
     units = h.shape[-1]
@@ -228,13 +233,13 @@ def sample_next(
     ``temperature=0`` means greedy decoding (the argmax); ``top_k=None`` keeps every token.
     Explained in notebooks/05_lstm_text_generator.ipynb.
     """
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 1 or logits.size == 0:
+    logits = finite_array("logits", logits)
+    if logits.ndim != 1:
         raise ValueError(f"logits must be a non-empty 1-D array, got shape {logits.shape}")
-    if not np.all(np.isfinite(logits)):
-        raise ValueError("logits must be finite")
-    if not isinstance(temperature, (int, float, np.integer, np.floating)) or not temperature >= 0:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
         raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+    if not temperature >= 0 or not np.isfinite(temperature):
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
     if top_k is not None and (
         isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= logits.size
     ):

@@ -1,0 +1,148 @@
+"""Bad input to the helpers gives a ValueError that says what was expected (issue 16, section 4).
+
+Each case was, before, a silent NaN, a wrong answer or an obscure error (OverflowError, a NumPy
+"could not convert", a TensorFlow InvalidArgumentError, an AttributeError). The shared checks
+live in course_utils/_checks.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import _checks, text
+from course_utils import compression as cp
+from course_utils import compute as cm
+from course_utils import explain as ex
+
+NAN, INF = float("nan"), float("inf")
+RNG = np.random.default_rng(0)
+
+
+def _score(batch):
+    import tensorflow as tf
+
+    return tf.reduce_sum(batch, axis=list(range(1, batch.shape.rank)))
+
+
+def _lstm(x):
+    return text.lstm_step(x, np.zeros(1), np.zeros(1), np.zeros((1, 4)), np.zeros((1, 4)), np.zeros(4))
+
+
+def _distill(labels=(0,), student=None, teacher=None, **options):
+    student = np.zeros((1, 3)) if student is None else student
+    teacher = np.zeros((1, 3)) if teacher is None else teacher
+    return cp.distillation_loss(np.asarray(labels), student, teacher, **options)
+
+
+CASES = {
+    # text
+    "perplexity overflows": (lambda: text.perplexity(1000), r"overflows a float for nats > 709\.78"),
+    "perplexity of True": (lambda: text.perplexity(True), "nats must be a real number"),
+    "nats_to_bits of a string": (lambda: text.nats_to_bits("2"), "nats must be a real number"),
+    "add-k with k=inf": (
+        lambda: text.unigram_nats_per_char(np.array([0, 1]), np.array([0]), 2, k=INF),
+        r"k \(the add-k smoothing count\) must be a positive finite number",
+    ),
+    "add-k with k=True": (
+        lambda: text.bigram_nats_per_char(np.array([0, 1]), np.array([0, 1]), 2, k=True),
+        "k .* must be a positive number, got True",
+    ),
+    "sample_next at T=inf": (
+        lambda: text.sample_next(np.array([1.0, 2.0]), temperature=INF),
+        "temperature must be a finite number >= 0",
+    ),
+    "sample_next of strings": (lambda: text.sample_next(["a", "b"]), "logits must be an array of real numbers"),
+    "lstm_step of NaN": (lambda: _lstm(np.array([NAN])), "x must be finite, got 1 NaN"),
+    "lstm_step of a string": (lambda: _lstm("a"), "x must be an array of real numbers"),
+    # compression
+    "affine_params of None": (lambda: cp.affine_params(None, 1.0), "minimum must be a real number"),
+    "affine_params of inf": (lambda: cp.affine_params(0.0, INF), "maximum must be finite"),
+    "quantize NaN": (lambda: cp.quantize(np.array([NAN, 1.0]), 0.1, 0), "values must be finite"),
+    "quantize with a string scale": (lambda: cp.quantize([1.0], "x", 0), "scale must be an array of real numbers"),
+    "dequantize with a NaN zero point": (
+        lambda: cp.dequantize(np.array([1]), 0.1, NAN),
+        "zero_point must be an array of integers",
+    ),
+    "magnitude_mask of NaN": (lambda: cp.magnitude_mask(np.array([NAN, 1.0, 2.0]), 0.5), "weights must be finite"),
+    "distillation at T=inf": (lambda: _distill(temperature=INF), "temperature must be a positive finite number"),
+    "distillation with alpha=2": (lambda: _distill(alpha=np.float32(2.0)), r"alpha must be in \[0, 1\]"),
+    "distillation of NaN logits": (
+        lambda: _distill(student=np.array([[NAN, 0.0, 0.0]])),
+        "student_logits must be finite",
+    ),
+    "distillation with label 5 of 3 classes": (lambda: _distill(labels=[5]), "labels must be < 3, got 5"),
+    "distillation of an empty batch": (
+        lambda: _distill(labels=np.zeros(0, int), student=np.zeros((0, 3)), teacher=np.zeros((0, 3))),
+        "the batch is empty",
+    ),
+    "distillation with more labels than rows": (lambda: _distill(labels=[0, 1]), "one class per row"),
+    # explain
+    "integrated gradients of NaN": (lambda: ex.integrated_gradients(_score, np.array([NAN, 1.0])), "x must be finite"),
+    "gradients of inf": (lambda: ex.gradients(_score, np.array([[INF, 1.0]])), "x must be finite"),
+    "completeness of NaN attributions": (
+        lambda: ex.completeness_gap(_score, np.ones(2), np.zeros(2), np.array([NAN, 1.0])),
+        "attributions must be finite",
+    ),
+    "delete_top_k of NaN attributions": (
+        lambda: ex.delete_top_k(np.ones((1, 3)), np.array([[NAN, 1.0, 2.0]]), 1),
+        "attributions must be finite",
+    ),
+    "delete_top_k of an empty batch": (
+        lambda: ex.delete_top_k(np.ones((0, 3)), np.ones((0, 3)), 1),
+        "x must be a non-empty batch",
+    ),
+    "rank_correlation of strings": (
+        lambda: ex.rank_correlation(["a", "b"], [1, 2]),
+        "a must be an array of real numbers",
+    ),
+    # compute
+    "fit_power_law of strings": (lambda: cm.fit_power_law(["a", "b"], [1, 2]), "x must be an array of real numbers"),
+    "fit_power_law of NaN": (lambda: cm.fit_power_law([1, 2, 3], [1, NAN, 3]), "y must be finite"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_gives_a_clear_value_error(case):
+    call, message = CASES[case]
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_distillation_loss_accepts_numpy_scalars_and_lists():
+    """Bug 4 of issue 16: np.float32(4.0) was refused. Same value as with Python floats."""
+    student, teacher, labels = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 3)), np.array([0, 2, 1, 2])
+    reference = np.asarray(cp.distillation_loss(labels, student, teacher, temperature=4.0, alpha=0.25))
+    with_numpy = cp.distillation_loss(labels, student, teacher, temperature=np.float32(4.0), alpha=np.float64(0.25))
+    with_lists = cp.distillation_loss(labels.tolist(), student.tolist(), teacher.tolist(), temperature=np.int64(4))
+    np.testing.assert_allclose(np.asarray(with_numpy), reference, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(with_lists), np.asarray(cp.distillation_loss(labels, student, teacher)))
+
+
+def test_perplexity_up_to_the_largest_float():
+    nats = float(np.log(np.finfo(np.float64).max))
+    assert text.perplexity(nats) == pytest.approx(np.finfo(np.float64).max, rel=1e-12)
+    assert text.perplexity(np.float32(0.0)) == 1.0
+
+
+def test_shared_checks():
+    np.testing.assert_array_equal(_checks.finite_array("v", [1, 2]), np.array([1.0, 2.0]))
+    assert _checks.finite_array("v", [], allow_empty=True).shape == (0,)
+    assert _checks.unit_interval("p", np.float32(1.0)) == 1.0
+    assert _checks.non_negative_number("n", np.int64(0)) == 0.0
+    for bad, message in [
+        (([True, False],), "v must be an array of real numbers, got dtype bool"),
+        (([1 + 2j],), "v must be an array of real numbers, got dtype complex"),
+        (([[1, 2], [3]],), "v must be an array of real numbers"),
+        (([],), r"v must not be empty, got shape \(0,\)"),
+        (([INF, NAN, 1.0],), "v must be finite, got 2 NaN or infinite"),
+        (([1.0],), r"at least 2 dimension\(s\)"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            _checks.finite_array("v", *bad, min_ndim=2 if "dimension" in message else 0)
+    with pytest.raises(ValueError, match="p must be in"):
+        _checks.unit_interval("p", 1.5)
+    with pytest.raises(ValueError, match="n must be a finite number >= 0"):
+        _checks.non_negative_number("n", -0.5)
+    with pytest.raises(ValueError, match="labels must be >= 0"):
+        _checks.integer_array("labels", [-1, 0], low=0)
