@@ -6,6 +6,12 @@ gradients and returns the new parameters; the state (velocities, moment estimate
 lives in the object. The formulas are Keras 3's, including where Adam puts ``epsilon``, so the
 notebook can check each class against ``keras.optimizers`` to float64 round-off.
 
+notebooks/03_optimizers.ipynb defines :class:`SGD`, :class:`RMSprop`, :class:`Adam`, :class:`AdamW`
+and :func:`clip_by_global_norm` in its own cells; this module keeps identical copies
+(tests/test_lesson_code.py proves it). The hyperparameter checks live in the base class
+:class:`Optimizer` (one ``course_utils._checks.hyperparameters`` call), so the shown classes are
+only the update rules. Softmax regression's loss and gradients come from ``course_utils.softmax``.
+
 Also here: two 2-D loss surfaces for trajectory plots (the Rosenbrock function and an
 ill-conditioned quadratic), a loop that records a trajectory, and the learning-rate schedules
 (linear warmup, cosine decay) with the same semantics as ``keras.optimizers.schedules.CosineDecay``.
@@ -17,13 +23,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from course_utils._checks import fraction, non_negative_int, positive_number
+from course_utils import _checks
+from course_utils._checks import non_negative_int
+from course_utils.softmax import softmax_regression_loss_and_gradients
 
 __all__ = [
     "SGD",
     "Adam",
+    "AdamW",
     "Optimizer",
     "RMSprop",
+    "clip_by_global_norm",
     "cosine_decay",
     "ill_conditioned_quadratic",
     "ill_conditioned_quadratic_gradient",
@@ -38,22 +48,21 @@ __all__ = [
 
 
 def _check_learning_rate(learning_rate: float) -> float:
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
-        raise ValueError(f"learning_rate must be a real number >= 0, got {learning_rate!r}")
-    if not np.isfinite(learning_rate) or learning_rate < 0:
-        raise ValueError(f"learning_rate must be a finite number >= 0, got {learning_rate!r}")
-    return float(learning_rate)
+    return _checks.hyperparameters(learning_rate=learning_rate)["learning_rate"]
 
 
 class Optimizer:
-    """Shared bookkeeping: validates params/grads, keeps one state slot per parameter array.
+    """Shared bookkeeping: checks hyperparameters, params and grads; keeps one state slot per array.
 
-    Subclasses implement ``_update(index, param, grad) -> new param``. Parameters are float64
+    ``Optimizer(learning_rate, **hyperparameters)`` checks each hyperparameter by its name
+    (``course_utils._checks.hyperparameters``) and stores it as an attribute. Subclasses implement
+    ``_init_state(shapes)`` and ``_update(index, param, grad) -> new param``. Parameters are float64
     copies: ``step`` never modifies the arrays it is given. Explained in notebooks/03_optimizers.ipynb.
     """
 
-    def __init__(self, learning_rate: float) -> None:
-        self.learning_rate = _check_learning_rate(learning_rate)
+    def __init__(self, learning_rate: float, **hyperparameters) -> None:
+        for name, value in _checks.hyperparameters(learning_rate=learning_rate, **hyperparameters).items():
+            setattr(self, name, value)
         self.iterations = 0  # number of steps taken so far (Keras: optimizer.iterations)
         self._shapes: list[tuple[int, ...]] | None = None
 
@@ -100,12 +109,8 @@ class SGD(Optimizer):
     or with ``nesterov=True`` ``w ← w + m·v − lr·g``. Explained in notebooks/03_optimizers.ipynb.
     """
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
-        super().__init__(learning_rate)
-        self.momentum = fraction("momentum", momentum)
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = bool(nesterov)
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate, momentum=momentum, nesterov=nesterov)
 
     def _init_state(self, shapes):
         self.velocities = [np.zeros(shape) for shape in shapes]
@@ -128,13 +133,8 @@ class RMSprop(Optimizer):
     Explained in notebooks/03_optimizers.ipynb.
     """
 
-    def __init__(
-        self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7
-    ) -> None:
-        super().__init__(learning_rate)
-        self.rho = fraction("rho", rho)
-        self.momentum = fraction("momentum", momentum)
-        self.epsilon = positive_number("epsilon", epsilon)
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7):
+        super().__init__(learning_rate, rho=rho, momentum=momentum, epsilon=epsilon)
 
     def _init_state(self, shapes):
         self.mean_squares = [np.zeros(shape) for shape in shapes]
@@ -160,31 +160,16 @@ class Adam(Optimizer):
     Explained in notebooks/03_optimizers.ipynb.
     """
 
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        bias_correction: bool = True,
-    ) -> None:
-        super().__init__(learning_rate)
-        self.beta_1 = fraction("beta_1", beta_1)
-        self.beta_2 = fraction("beta_2", beta_2)
-        self.epsilon = positive_number("epsilon", epsilon)
-        if not isinstance(bias_correction, (bool, np.bool_)):
-            raise ValueError(f"bias_correction must be True or False, got {bias_correction!r}")
-        self.bias_correction = bool(bias_correction)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, bias_correction=True):
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, bias_correction=bias_correction)
 
     def _init_state(self, shapes):
         self.first_moments = [np.zeros(shape) for shape in shapes]
         self.second_moments = [np.zeros(shape) for shape in shapes]
 
-    def step_size(self, t: int | None = None) -> float:
+    def step_size(self, t=None):
         """The effective learning rate α_t of step ``t`` (default: the step just taken)."""
-        t = self.iterations if t is None else t
-        if t < 1:
-            raise ValueError(f"step numbers start at 1, got {t}")
+        t = _checks.positive_int("t (step numbers start at 1)", self.iterations if t is None else t)
         if not self.bias_correction:
             return self.learning_rate
         return self.learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
@@ -194,6 +179,44 @@ class Adam(Optimizer):
         v = self.second_moments[index] + (grad**2 - self.second_moments[index]) * (1 - self.beta_2)
         self.first_moments[index], self.second_moments[index] = m, v
         return param - self.step_size() * m / (np.sqrt(v) + self.epsilon)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as ``keras.optimizers.AdamW``.
+
+    First ``w ← w − lr·λ·w`` (the decay does not pass through m and v), then the Adam step with
+    the loss gradient. Adam with an L2 term instead adds ``λ·w`` to the gradient, where Adam's
+    normalisation rescales it: not the same thing. Explained in notebooks/03_optimizers.ipynb.
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        Optimizer.__init__(
+            self,
+            learning_rate,
+            weight_decay=weight_decay,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            bias_correction=True,
+        )
+
+    def _update(self, index, param, grad):
+        decayed = param - self.learning_rate * self.weight_decay * param  # decoupled from the gradient
+        return super()._update(index, decayed, grad)
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale every gradient by ``min(1, max_norm / global_norm)``; returns ``(clipped, global_norm)``.
+
+    ``global_norm = sqrt(sum of every squared entry of every array)``, as ``tf.clip_by_global_norm``
+    and Keras's ``global_clipnorm``: the direction of the whole update is kept, only its length is
+    capped. Explained in notebooks/03_optimizers.ipynb.
+    """
+    grads = [np.asarray(g, dtype=np.float64) for g in grads]
+    max_norm = _checks.positive_number("max_norm", max_norm)
+    global_norm = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    scale = min(1.0, max_norm / global_norm) if global_norm > 0 else 1.0
+    return [g * scale for g in grads], global_norm
 
 
 # ----------------------------------------------------------------------------- loss surfaces
@@ -296,36 +319,6 @@ def run_keras_optimizer(
         keras_optimizer.apply_gradients([(keras.ops.convert_to_tensor(grad, dtype="float64"), variable)])
         points.append(np.asarray(keras.ops.convert_to_numpy(variable.value)))
     return np.stack(points)
-
-
-def softmax_regression_loss_and_gradients(
-    weights: np.ndarray, bias: np.ndarray, inputs: np.ndarray, labels: np.ndarray
-) -> tuple[float, list[np.ndarray]]:
-    """Mean cross-entropy of ``softmax(inputs @ weights + bias)`` and its gradients [dW, db].
-
-    ``inputs`` (N, D), integer ``labels`` (N,) in [0, K), ``weights`` (D, K), ``bias`` (K,).
-    The gradient of the mean loss is ``inputs.T @ (p − onehot) / N`` (derived in
-    notebooks/02_softmax_cross_entropy.ipynb). Used in notebooks/03_optimizers.ipynb.
-    """
-    weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
-    inputs, labels = np.asarray(inputs, dtype=np.float64), np.asarray(labels)
-    if weights.ndim != 2 or bias.shape != (weights.shape[1],):
-        raise ValueError(f"expected weights (D, K) and bias (K,), got {weights.shape} and {bias.shape}")
-    if inputs.ndim != 2 or inputs.shape[1] != weights.shape[0]:
-        raise ValueError(f"expected inputs of shape (N, {weights.shape[0]}), got {inputs.shape}")
-    if labels.shape != (inputs.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"expected integer labels of shape ({inputs.shape[0]},), got {labels.dtype} {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= weights.shape[1]):
-        raise ValueError(f"labels must be in [0, {weights.shape[1]}), got range [{labels.min()}, {labels.max()}]")
-    logits = inputs @ weights + bias
-    logits -= logits.max(axis=1, keepdims=True)  # stable: softmax is unchanged by a shift
-    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    rows = np.arange(len(labels))
-    loss = float(-log_probs[rows, labels].mean())
-    delta = np.exp(log_probs)
-    delta[rows, labels] -= 1.0
-    delta /= len(labels)
-    return loss, [inputs.T @ delta, delta.sum(axis=0)]
 
 
 # ----------------------------------------------------------------------------- schedules

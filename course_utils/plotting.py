@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["confusion_matrix", "plot_confusion_matrix", "plot_history", "show_images"]
+__all__ = ["confusion_matrix", "plot_confusion_matrix", "plot_history", "plot_trajectories", "show_images"]
 
 
 def _history_dict(history) -> dict[str, list[float]]:
@@ -122,5 +122,47 @@ def plot_confusion_matrix(counts, class_names: Sequence[str] | None = None, norm
         axis.text(
             column, row, text, ha="center", va="center", fontsize=7, color="white" if value > threshold else "black"
         )
+    figure.tight_layout()
+    return figure
+
+
+def plot_trajectories(surfaces: Mapping[str, Mapping], paths: Mapping[tuple[str, str], np.ndarray]):
+    """Optimizer paths on 2-D loss surfaces: one panel per surface. Returns the Figure.
+
+    ``surfaces[name]`` needs ``"loss"`` (a function of points of shape (..., 2)), ``"box"``
+    ``(x_min, x_max, y_min, y_max)``, ``"minimum"`` (a point) and ``"steps"``; ``paths[(surface,
+    optimizer)]`` is the (steps + 1, 2) array of visited points. Each panel shows log-loss contours,
+    every path (with dots when the steps can be told apart), a big dot where it ended and a star at
+    the minimum. Used in notebooks/03_optimizers.ipynb.
+    """
+    import matplotlib.pyplot as plt
+
+    if not surfaces:
+        raise ValueError("surfaces must name at least one loss surface")
+    for key in paths:
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in surfaces):
+            raise ValueError(
+                f"paths keys must be (surface, optimizer) with a surface in {sorted(surfaces)}, got {key!r}"
+            )
+        if np.asarray(paths[key]).ndim != 2 or np.asarray(paths[key]).shape[1] != 2:
+            raise ValueError(f"path {key} must have shape (steps + 1, 2), got {np.asarray(paths[key]).shape}")
+    figure, axes = plt.subplots(1, len(surfaces), figsize=(4.25 * len(surfaces), 3.2), squeeze=False)
+    for axis, (surface_name, surface) in zip(axes[0], surfaces.items(), strict=True):
+        x_min, x_max, y_min, y_max = surface["box"]
+        grid_x, grid_y = np.meshgrid(np.linspace(x_min, x_max, 100), np.linspace(y_min, y_max, 100))
+        grid_loss = surface["loss"](np.stack([grid_x, grid_y], axis=-1))
+        axis.contour(grid_x, grid_y, np.log10(grid_loss + 1e-3), levels=10, colors="0.65", linewidths=0.5)
+        for (name_of_surface, name), path in paths.items():
+            if name_of_surface != surface_name:
+                continue
+            path = np.asarray(path)
+            marker = "." if len(path) < 100 else None  # dots only where the steps can be told apart
+            line = axis.plot(path[:, 0], path[:, 1], marker=marker, markersize=2, linewidth=1, label=name)[0]
+            axis.plot(*path[-1], "o", color=line.get_color(), markersize=6, markeredgecolor="white")  # the end
+        axis.plot(*surface["minimum"], marker="*", color="black", markersize=10)
+        axis.set_xlim(x_min, x_max)
+        axis.set_ylim(y_min, y_max)
+        axis.set_title(f"{surface_name}, {surface['steps']} steps")
+    axes[0][0].legend(fontsize=8)
     figure.tight_layout()
     return figure

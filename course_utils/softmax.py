@@ -1,20 +1,25 @@
 """Softmax, log-sum-exp and cross-entropy from scratch, in NumPy.
 
-Explained in notebooks/02_softmax_cross_entropy.ipynb. Every function here is checked there and in
-tests/test_softmax.py against TensorFlow (``tf.nn.softmax``, ``tf.nn.log_softmax``,
-``tf.reduce_logsumexp``, ``tf.nn.sparse_softmax_cross_entropy_with_logits``), against Keras losses
-and against finite differences.
+Explained in notebooks/02_softmax_cross_entropy.ipynb, which defines :func:`softmax`,
+:func:`logsumexp`, :func:`log_softmax`, :func:`cross_entropy`, :func:`cross_entropy_grad` and
+:func:`softmax_regression_loss_and_gradients` in its own cells; this module keeps identical copies
+(tests/test_lesson_code.py proves it) for the later lessons and the tests. Every function here is
+checked there and in tests/test_softmax.py against TensorFlow (``tf.nn.softmax``,
+``tf.nn.log_softmax``, ``tf.reduce_logsumexp``, ``tf.nn.sparse_softmax_cross_entropy_with_logits``),
+against Keras losses and against finite differences.
 
 Conventions: ``logits`` are raw scores (any real numbers, the output of the last ``Dense`` layer
 without activation); ``labels`` are integer class indices in ``[0, num_classes)``; the loss is the
 mean over the batch, like Keras' default ``reduction="sum_over_batch_size"``.
+
+This is the course's one softmax and one cross-entropy: ``backprop`` and ``optimizers`` use them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils._checks import positive_int
+from course_utils import _checks
 
 __all__ = [
     "cross_entropy",
@@ -25,30 +30,8 @@ __all__ = [
     "one_hot",
     "smooth_labels",
     "softmax",
+    "softmax_regression_loss_and_gradients",
 ]
-
-
-def _as_float_array(values, name: str = "logits") -> np.ndarray:
-    array = np.asarray(values)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise ValueError(f"{name} must be real, got complex dtype {array.dtype}")
-    if array.ndim == 0:
-        raise ValueError(f"{name} must have at least one dimension (a vector of class scores), got a scalar")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if np.issubdtype(array.dtype, np.floating):
-        return array
-    return array.astype(np.float64)
-
-
-def _check_axis(array: np.ndarray, axis: int) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise ValueError(f"axis must be an integer, got {axis!r}")
-    if not -array.ndim <= axis < array.ndim:
-        raise ValueError(f"axis {axis} is out of range for an array of shape {array.shape}")
-    return int(axis)
 
 
 def naive_softmax(logits, axis: int = -1) -> np.ndarray:
@@ -59,37 +42,13 @@ def naive_softmax(logits, axis: int = -1) -> np.ndarray:
     here so the notebook shows the numbers, not the warnings); use :func:`softmax`.
     Explained in notebooks/02_softmax_cross_entropy.ipynb.
     """
-    array = _as_float_array(logits)
-    axis = _check_axis(array, axis)
+    z, axis = _checks.logits(logits, axis)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        exponentials = np.exp(array)
+        exponentials = np.exp(z)
         return exponentials / np.sum(exponentials, axis=axis, keepdims=True)
 
 
-def logsumexp(logits, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    """``log(sum(exp(z)))`` along ``axis`` without overflow: ``m + log(sum(exp(z - m)))``, ``m = max(z)``.
-
-    Same result as ``tf.reduce_logsumexp``. Explained in notebooks/02_softmax_cross_entropy.ipynb.
-    """
-    array = _as_float_array(logits)
-    axis = _check_axis(array, axis)
-    maximum = np.max(array, axis=axis, keepdims=True)
-    maximum = np.where(np.isfinite(maximum), maximum, 0.0)  # all -inf (or inf) along axis: no shift
-    result = maximum + np.log(np.sum(np.exp(array - maximum), axis=axis, keepdims=True))
-    return result if keepdims else np.squeeze(result, axis=axis)[()]  # [()]: a NumPy scalar for 1-D input
-
-
-def log_softmax(logits, axis: int = -1) -> np.ndarray:
-    """``log(softmax(z)) = z - logsumexp(z)``, computed without ever taking ``log`` of a tiny number.
-
-    Same result as ``tf.nn.log_softmax``. Explained in notebooks/02_softmax_cross_entropy.ipynb.
-    """
-    array = _as_float_array(logits)
-    axis = _check_axis(array, axis)
-    return array - logsumexp(array, axis=axis, keepdims=True)
-
-
-def softmax(logits, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
+def softmax(logits, axis=-1, temperature=1.0):
     """Probabilities ``exp(z_i / T) / sum_j exp(z_j / T)`` along ``axis``, stable for any logits.
 
     The maximum is subtracted first (softmax does not change when a constant is added to every
@@ -97,29 +56,31 @@ def softmax(logits, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     T < 1 sharpens the distribution, T > 1 flattens it. Same result as ``tf.nn.softmax(z / T)``.
     Explained in notebooks/02_softmax_cross_entropy.ipynb.
     """
-    array = _as_float_array(logits)
-    axis = _check_axis(array, axis)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    if not (np.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-    scaled = array / temperature
-    shifted = scaled - np.max(scaled, axis=axis, keepdims=True)
-    exponentials = np.exp(shifted)
+    z, axis = _checks.logits(logits, axis, temperature)
+    z = z / temperature
+    exponentials = np.exp(z - np.max(z, axis=axis, keepdims=True))  # largest exponent: exp(0) = 1
     return exponentials / np.sum(exponentials, axis=axis, keepdims=True)
 
 
-def _check_labels(labels, num_classes: int, batch_size: int | None = None) -> np.ndarray:
-    array = np.asarray(labels)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"labels must be integer class indices, got dtype {array.dtype}")
-    if array.ndim != 1:
-        raise ValueError(f"labels must be 1-D (one class index per example), got shape {array.shape}")
-    if batch_size is not None and array.shape[0] != batch_size:
-        raise ValueError(f"labels has {array.shape[0]} entries but logits has {batch_size} rows")
-    if array.size and (array.min() < 0 or array.max() >= num_classes):
-        raise ValueError(f"labels must be in [0, {num_classes}), got values from {array.min()} to {array.max()}")
-    return array.astype(np.int64)
+def logsumexp(logits, axis=-1, keepdims=False):
+    """``log(sum(exp(z)))`` along ``axis`` without overflow: ``m + log(sum(exp(z - m)))``, ``m = max(z)``.
+
+    Same result as ``tf.reduce_logsumexp``. Explained in notebooks/02_softmax_cross_entropy.ipynb.
+    """
+    z, axis = _checks.logits(logits, axis)
+    m = np.max(z, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # a row of -inf (or inf): no shift
+    result = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return result if keepdims else np.squeeze(result, axis=axis)[()]  # [()]: a NumPy scalar for 1-D input
+
+
+def log_softmax(logits, axis=-1):
+    """``log(softmax(z)) = z - logsumexp(z)``, computed without ever taking ``log`` of a tiny number.
+
+    Same result as ``tf.nn.log_softmax``. Explained in notebooks/02_softmax_cross_entropy.ipynb.
+    """
+    z, axis = _checks.logits(logits, axis)
+    return z - logsumexp(z, axis=axis, keepdims=True)
 
 
 def one_hot(labels, num_classes: int) -> np.ndarray:
@@ -127,8 +88,8 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
     Explained in notebooks/02_softmax_cross_entropy.ipynb.
     """
-    positive_int("num_classes", num_classes)
-    indices = _check_labels(labels, int(num_classes))
+    _checks.positive_int("num_classes", num_classes)
+    indices = _checks.labels(labels, int(num_classes))
     encoded = np.zeros((indices.shape[0], int(num_classes)))
     encoded[np.arange(indices.shape[0]), indices] = 1.0
     return encoded
@@ -141,30 +102,15 @@ def smooth_labels(targets, smoothing: float) -> np.ndarray:
     The formula Keras uses for ``CategoricalCrossentropy(label_smoothing=...)``.
     Explained in notebooks/02_softmax_cross_entropy.ipynb.
     """
-    array = _as_float_array(targets, "targets")
+    array = np.asarray(targets)
+    array = array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float64)
     if array.ndim != 2:
         raise ValueError(f"targets must be 2-D (batch, num_classes), got shape {array.shape}")
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float, np.integer, np.floating)):
-        raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
-    if not 0.0 <= smoothing < 1.0:
-        raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}")
+    _checks.fraction("smoothing", smoothing)
     return array * (1.0 - smoothing) + smoothing / array.shape[1]
 
 
-def _check_logits_2d(logits) -> np.ndarray:
-    array = _as_float_array(logits)
-    if array.ndim != 2:
-        raise ValueError(f"logits must be 2-D (batch, num_classes), got shape {array.shape}")
-    return array
-
-
-def _targets(logits: np.ndarray, labels, label_smoothing: float) -> np.ndarray:
-    indices = _check_labels(labels, logits.shape[1], batch_size=logits.shape[0])
-    targets = one_hot(indices, logits.shape[1]).astype(logits.dtype)  # float32 logits -> float32 gradient
-    return smooth_labels(targets, label_smoothing)
-
-
-def cross_entropy(logits, labels, label_smoothing: float = 0.0, reduction: str = "mean") -> np.ndarray | float:
+def cross_entropy(logits, labels, label_smoothing=0.0, reduction="mean"):
     """Softmax cross-entropy ``-sum_k y_k log softmax(z)_k`` from logits and integer labels.
 
     ``logits`` has shape (batch, num_classes), ``labels`` shape (batch,). With ``label_smoothing``
@@ -172,19 +118,31 @@ def cross_entropy(logits, labels, label_smoothing: float = 0.0, reduction: str =
     mean (a float), ``"none"`` the per-example losses. Computed through :func:`log_softmax`, so huge
     logits are fine. Explained in notebooks/02_softmax_cross_entropy.ipynb.
     """
-    array = _check_logits_2d(logits)
-    if reduction not in ("mean", "none"):
-        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
-    targets = _targets(array, labels, label_smoothing)
-    per_example = 0.0 - np.sum(targets * log_softmax(array, axis=-1), axis=-1)  # 0.0 - x: no -0.0
+    z, labels = _checks.classification(logits, labels, label_smoothing, reduction)
+    targets = smooth_labels(one_hot(labels, z.shape[1]).astype(z.dtype), label_smoothing)
+    per_example = 0.0 - np.sum(targets * log_softmax(z), axis=-1)  # 0.0 - x: no -0.0
     return float(np.mean(per_example)) if reduction == "mean" else per_example
 
 
-def cross_entropy_grad(logits, labels, label_smoothing: float = 0.0) -> np.ndarray:
+def cross_entropy_grad(logits, labels, label_smoothing=0.0):
     """Gradient of the mean :func:`cross_entropy` with respect to the logits: ``(softmax(z) - y) / batch``.
 
-    Same shape and float dtype as ``logits``. Explained (with the derivation) in notebooks/02_softmax_cross_entropy.ipynb.
+    Same shape and float dtype as ``logits``. Explained (with the derivation) in
+    notebooks/02_softmax_cross_entropy.ipynb.
     """
-    array = _check_logits_2d(logits)
-    targets = _targets(array, labels, label_smoothing)
-    return (softmax(array, axis=-1) - targets) / array.shape[0]
+    z, labels = _checks.classification(logits, labels, label_smoothing)
+    targets = smooth_labels(one_hot(labels, z.shape[1]).astype(z.dtype), label_smoothing)
+    return (softmax(z) - targets) / z.shape[0]
+
+
+def softmax_regression_loss_and_gradients(weights, bias, inputs, labels):
+    """Mean cross-entropy of softmax regression ``logits = inputs @ weights + bias`` and its gradients.
+
+    ``inputs`` (N, D), integer ``labels`` (N,) in [0, K), ``weights`` (D, K), ``bias`` (K,); computed
+    in float64. Returns ``(loss, [dL/dweights, dL/dbias])`` with ``dL/dweights = inputs.T @ (P - Y) / N``.
+    Derived in notebooks/02_softmax_cross_entropy.ipynb; used in 03_optimizers.
+    """
+    weights, bias, inputs, labels = _checks.linear_model(weights, bias, inputs, labels)
+    logits = inputs @ weights + bias
+    logit_gradient = cross_entropy_grad(logits, labels)  # (P - Y) / N
+    return cross_entropy(logits, labels), [inputs.T @ logit_gradient, logit_gradient.sum(axis=0)]

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from course_utils._checks import finite_array, non_negative_int, non_negative_number, positive_int, positive_number
+from course_utils.backprop import sigmoid  # the course's one sigmoid, overflow-free
 from course_utils.repro import full_training
 
 __all__ = [
@@ -171,10 +172,6 @@ def perplexity(nats: float) -> float:
 _LARGEST_LOG = math.log(np.finfo(np.float64).max)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def lstm_step(
     x: np.ndarray,
     h: np.ndarray,
@@ -216,7 +213,7 @@ def lstm_step(
         raise ValueError(f"bias must have shape {(4 * units,)}, got {bias.shape}")
     z = x @ kernel + h @ recurrent_kernel + bias
     z_input, z_forget, z_candidate, z_output = np.split(z, 4, axis=-1)
-    input_gate, forget_gate, output_gate = _sigmoid(z_input), _sigmoid(z_forget), _sigmoid(z_output)
+    input_gate, forget_gate, output_gate = sigmoid(z_input), sigmoid(z_forget), sigmoid(z_output)
     c_new = forget_gate * c + input_gate * np.tanh(z_candidate)
     h_new = output_gate * np.tanh(c_new)
     return h_new, c_new

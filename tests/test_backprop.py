@@ -9,7 +9,7 @@ from course_utils import backprop
 
 tf = pytest.importorskip("tensorflow")
 
-TF_ACTIVATIONS = {"relu": tf.nn.relu, "sigmoid": tf.math.sigmoid, "tanh": tf.math.tanh}
+TF_ACTIVATIONS = {"relu": tf.nn.relu, "sigmoid": tf.math.sigmoid, "tanh": tf.math.tanh, "linear": tf.identity}
 
 
 def make_problem(layer_sizes, seed=0, batch=6):
@@ -44,7 +44,7 @@ def tf_loss_and_gradients(params, x, labels, activation):
 # Activations
 
 
-@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "linear"])
 def test_activation_and_derivative_match_tensorflow(name):
     function, derivative = backprop.ACTIVATIONS[name]
     z = np.linspace(-6.0, 6.0, 241)  # includes 0.0, where TensorFlow's ReLU gradient is 0
@@ -186,6 +186,30 @@ def test_relative_error_known_values():
 # Argument validation
 
 
+@pytest.mark.parametrize(
+    ("init", "initializer"),
+    [
+        ("normal", lambda: __import__("keras").initializers.RandomNormal(0.0, 1.0)),
+        ("xavier", lambda: __import__("keras").initializers.GlorotNormal()),
+        ("he", lambda: __import__("keras").initializers.HeNormal()),
+    ],
+)
+def test_init_mlp_scales_match_keras_initializers(init, initializer):
+    """The std of each init equals that of Keras's initializer (Keras draws Glorot/He from a truncated
+    normal rescaled to the same std), measured on a 400x300 kernel."""
+    kernel = backprop.init_mlp([400, 300], np.random.default_rng(0), init=init)[0]["W"]
+    keras_kernel = np.asarray(initializer()(shape=(400, 300)))
+    assert kernel.std() == pytest.approx(keras_kernel.std(), rel=0.02)
+
+
+def test_linear_layers_collapse_into_one():
+    params, x, _ = make_problem([5, 4, 3])
+    logits, _ = backprop.mlp_forward(params, x, "linear")
+    kernel = params[0]["W"] @ params[1]["W"]
+    bias = params[0]["b"] @ params[1]["W"] + params[1]["b"]
+    np.testing.assert_allclose(logits, x @ kernel + bias, rtol=0, atol=1e-12)
+
+
 def test_init_mlp_rejects_bad_arguments():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match=r"numpy\.random\.Generator"):
@@ -196,6 +220,8 @@ def test_init_mlp_rejects_bad_arguments():
         backprop.init_mlp([3, 0, 2], rng)
     with pytest.raises(ValueError, match="floating-point"):
         backprop.init_mlp([3, 2], rng, dtype=np.int32)
+    with pytest.raises(ValueError, match="init must be one of"):
+        backprop.init_mlp([3, 2], rng, init="lecun")
 
 
 def test_forward_rejects_bad_shapes_and_activation():
@@ -217,11 +243,11 @@ def test_loss_rejects_bad_labels():
     logits = np.zeros((3, 4))
     with pytest.raises(ValueError, match="integer class indices"):
         backprop.softmax_cross_entropy(logits, np.array([0.0, 1.0, 2.0]))
-    with pytest.raises(ValueError, match="integer class indices"):
+    with pytest.raises(ValueError, match="labels has 2 entries but logits has 3 rows"):
         backprop.softmax_cross_entropy(logits, np.array([0, 1]))
     with pytest.raises(ValueError, match=r"in \[0, 4\)"):
         backprop.softmax_cross_entropy(logits, np.array([0, 1, 4]))
-    with pytest.raises(ValueError, match="batch, classes"):
+    with pytest.raises(ValueError, match=r"2-D \(batch, num_classes\)"):
         backprop.softmax_cross_entropy(np.zeros(4), np.array([0]))
 
 

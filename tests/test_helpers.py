@@ -159,3 +159,24 @@ def test_show_images_validates_and_draws():
         plotting.show_images(np.zeros((8, 8)))
     with pytest.raises(ValueError, match="labels"):
         plotting.show_images(images, labels=[1, 2])
+
+
+def test_plot_trajectories_draws_every_path_and_refuses_bad_paths():
+    import matplotlib.pyplot as plt
+
+    from course_utils import optimizers
+
+    surfaces = {
+        "quadratic": dict(loss=optimizers.ill_conditioned_quadratic, box=(-10, 2, -3, 3), minimum=(0, 0), steps=5)
+    }
+    path = optimizers.trajectory(optimizers.SGD(0.05), optimizers.ill_conditioned_quadratic_gradient, [-9.0, 2.0], 5)
+    figure = plotting.plot_trajectories(surfaces, {("quadratic", "gradient descent"): path})
+    lines = figure.axes[0].get_lines()
+    np.testing.assert_array_equal(lines[0].get_xydata(), path)  # the path as drawn is the path computed
+    np.testing.assert_array_equal(lines[1].get_xydata()[0], path[-1])  # its end point
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["gradient descent"]
+    plt.close(figure)
+    with pytest.raises(ValueError, match=r"shape \(steps \+ 1, 2\)"):
+        plotting.plot_trajectories(surfaces, {("quadratic", "x"): np.zeros(3)})
+    with pytest.raises(ValueError, match="surface in"):
+        plotting.plot_trajectories(surfaces, {("banana", "x"): path})

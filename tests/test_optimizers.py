@@ -60,6 +60,10 @@ CASES = {
         lambda: optimizers.Adam(f32(0.001), beta_1=f32(0.9), beta_2=f32(0.999)),
         lambda: keras.optimizers.Adam(f32(0.001), beta_1=f32(0.9), beta_2=f32(0.999)),
     ),
+    "adamw": (
+        lambda: optimizers.AdamW(f32(0.01), weight_decay=f32(0.5), beta_1=f32(0.9), beta_2=f32(0.999)),
+        lambda: keras.optimizers.AdamW(f32(0.01), weight_decay=f32(0.5), beta_1=f32(0.9), beta_2=f32(0.999)),
+    ),
 }
 
 
@@ -127,6 +131,33 @@ def test_list_of_parameters_matches_keras_on_a_real_gradient():
         keras_adam.apply_gradients([(tf.constant(g), v) for g, v in zip(keras_grads, variables, strict=True)])
     for ours, variable in zip(params, variables, strict=True):
         assert np.max(np.abs(ours - variable.numpy())) <= 1e-6
+
+
+def test_adamw_decay_is_not_adam_with_l2(start_and_gradients):
+    """Decoupled decay differs from adding λw to the gradient (which Adam's normalisation rescales)."""
+    start, gradients = start_and_gradients
+    decay = f32(0.5)
+    adamw = numpy_path(optimizers.AdamW(f32(0.01), weight_decay=decay), start, gradients)
+    l2, adam, point = [start], optimizers.Adam(f32(0.01)), start
+    for gradient in gradients:
+        point = adam.step(point, gradient + decay * point)
+        l2.append(point)
+    assert np.max(np.abs(adamw - np.stack(l2))) > 1e-2
+
+
+def test_clip_by_global_norm_matches_tensorflow():
+    generator = np.random.default_rng(3)
+    grads = [generator.normal(size=(3, 4)) * 10, generator.normal(size=5)]
+    for max_norm in [0.5, 1e6]:
+        clipped, norm = optimizers.clip_by_global_norm(grads, max_norm)
+        expected, expected_norm = tf.clip_by_global_norm([tf.constant(g) for g in grads], max_norm)
+        assert norm == pytest.approx(float(expected_norm), rel=1e-12)
+        for ours, theirs in zip(clipped, expected, strict=True):
+            np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=0)
+    clipped, norm = optimizers.clip_by_global_norm([np.zeros(3)], 1.0)
+    assert norm == 0.0 and not np.any(clipped[0])
+    with pytest.raises(ValueError, match="max_norm must be a positive"):
+        optimizers.clip_by_global_norm(grads, 0.0)
 
 
 def test_adam_without_bias_correction_differs_from_keras(start_and_gradients):
@@ -249,10 +280,11 @@ def test_wrong_schedule_would_fail():
         lambda: optimizers.Adam(1e-3, beta_2=-0.5),
         lambda: optimizers.Adam(1e-3, epsilon=-1e-7),
         lambda: optimizers.Adam(1e-3, bias_correction=None),
+        lambda: optimizers.AdamW(1e-3, weight_decay=-0.1),
     ],
 )
 def test_invalid_hyperparameters_raise(make):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must be|hyperparameters"):
         make()
 
 
@@ -299,5 +331,5 @@ def test_non_finite_gradient_raises():
     ],
 )
 def test_invalid_arguments_raise(call):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must|expected|give exactly|needs|labels|out of range"):
         call()

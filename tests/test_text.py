@@ -47,6 +47,15 @@ def test_lstm_step_gate_order_by_hand():
     assert h[0] == pytest.approx(sigmoid(4) * math.tanh(expected_c), abs=1e-12)
 
 
+def test_lstm_step_gates_do_not_overflow_on_huge_pre_activations():
+    # The gates use backprop.sigmoid, (1 + tanh(z/2)) / 2, not 1 / (1 + exp(-z)), whose exp overflows at z = -1000.
+    kernel, recurrent_kernel = np.zeros((1, 4)), np.zeros((1, 4))
+    bias = np.array([-1000.0, 1000.0, 1.0, -1000.0])  # input gate 0, forget gate 1, output gate 0
+    with np.errstate(over="raise"):
+        h, c = text.lstm_step(np.array([0.0]), np.array([0.0]), np.array([0.5]), kernel, recurrent_kernel, bias)
+    assert c[0] == 0.5 and h[0] == 0.0
+
+
 def test_lstm_step_rejects_wrong_shapes():
     units, input_dim = 2, 3
     kernel, recurrent_kernel, bias = np.zeros((input_dim, 4 * units)), np.zeros((units, 4 * units)), np.zeros(4 * units)
