@@ -116,3 +116,69 @@ def test_the_sanitizer_leaves_checked_text_alone(text):
 def test_the_sanitizer_hides_timings_addresses_and_progress_bars(text, expected):
     assert sanitize(text) == expected
     assert all(legitimate(matched, line) for matched, line in rewrites(text) if "cpu_feature" not in matched)
+
+
+# --- clean committed outputs: no C++ log noise, no machine paths --------------------------------
+
+NOISE = re.compile(
+    r"WARNING: All log messages before absl"
+    r"|^[IWEF]\d{4} \d\d:\d\d:"  # TensorFlow's C++ log lines: I0000 ..., E0000 ..., W0000 ...
+    r"|NodeDef mentions attribute"
+    r"|INFO:tensorflow"
+    r"|TqdmWarning"
+    r"|(?<![\w.])/(?:work|tmp|root)(?:/|\b)"  # machine paths
+    r"|/\.venv/|(?<![\w.])/\S*/site-packages/",
+    re.MULTILINE,
+)
+
+
+def all_output_texts(notebook):
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            for text in output_texts(cell):
+                yield index, text
+
+
+def test_normaliser_strips_noise_and_machine_paths():
+    from tools.notebook import ROOT as TOOLS_ROOT
+    from tools.notebook import clean_text
+
+    noisy = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795445808.401622   24925 port.cc:153] oneDNN custom operations are on.\n"
+        "E0000 00:00:1795445810.384371   24925 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
+        "W0000 00:00:1795445810.384371   24925 some.cc:1] a warning\n"
+        "E0000 00:00:1795445832.689416   24925 node_def_util.cc:682] NodeDef mentions attribute use_unbounded_threadpool\n"
+        "INFO:tensorflow:Assets written to: /tmp/04_mnist_cnn_x/savedmodel/assets\n"
+        "/work/main/.venv/lib/python3.11/site-packages/tqdm/auto.py:21: TqdmWarning: IProgress not found.\n"
+        "  from .autonotebook import tqdm as notebook_tqdm\n"
+        "MNIST: 4 file(s) from local directory $COURSE_DATA_DIR=/work/shared/datasets (sha256 verified)\n"
+        f"local cache {TOOLS_ROOT}/data/cache/mnist\n"
+        "saved to /tmp/04_mnist_cnn_abc/model.keras, /root/.cache/x\n"
+        "/opt/venv/lib/python3.11/site-packages/keras/src/x.py:74: UserWarning: shuffle ignored\n"
+        "kept: 4/255 = 0.0157; ratio 3/tmp; E0000 in the middle of a line\n"
+    )
+    assert clean_text(noisy) == (
+        "MNIST: 4 file(s) from local directory $COURSE_DATA_DIR (sha256 verified)\n"
+        "local cache data/cache/mnist\n"
+        "saved to …/model.keras, …/x\n"
+        ".../site-packages/keras/src/x.py:74: UserWarning: shuffle ignored\n"
+        "kept: 4/255 = 0.0157; ratio 3/tmp; E0000 in the middle of a line\n"
+    )
+    assert not NOISE.search(clean_text(noisy))
+
+
+def test_normalise_leaves_checked_cells_alone_and_merges_streams():
+    from tools.notebook import normalise
+
+    def stream(name, text):
+        return nbformat.v4.new_output("stream", name=name, text=text)
+
+    log = "I0000 00:00:1795445808.401622   24925 port.cc:153] oneDNN custom operations are on.\n"
+    plain = nbformat.v4.new_code_cell(
+        "x = 1", outputs=[stream("stdout", "a\n"), stream("stderr", log), stream("stdout", "b\n")]
+    )
+    checked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nx = 1", outputs=[stream("stderr", log)])
+    notebook = normalise(nbformat.v4.new_notebook(cells=[plain, checked]))
+    assert [(o["name"], o["text"]) for o in notebook.cells[0].outputs] == [("stdout", "a\nb\n")]
+    assert notebook.cells[1].outputs[0]["text"] == log, "nbval compares checked cells: prevent noise there instead"
