@@ -9,10 +9,11 @@ import nbformat
 import pytest
 
 from tools.notebook import notebook_to_script, script_to_notebook
+from tools.repository import repository
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-COLAB = "https://colab.research.google.com/github/first-principles-ai/neural-models-course/blob/main/notebooks/"
+COLAB = f"https://colab.research.google.com/github/{repository()}/blob/main/notebooks/"  # pyproject.toml's
 
 
 def test_notebooks_are_numbered_in_reading_order():
