@@ -116,3 +116,26 @@ def test_unknown_exercise_ids_are_refused_clearly(demo):
         exercises.check("nosuchtopic.x", _square)
     with pytest.raises(ValueError, match=r"an exercise id is '<topic>\.<name>'"):
         exercises.check("square", _square)
+
+
+def test_real_wrong_attempts_name_the_case_and_the_difference():
+    """Lessons 01-03: the classic mistakes get a message naming what differs, by how much."""
+
+    def without_activation_derivative(x, labels, W1, b1, W2, b2):  # delta1 misses the factor (1 - h**2)
+        hidden = np.tanh(x @ W1 + b1)
+        logits = hidden @ W2 + b2
+        delta2 = np.exp(logits - logits.max(axis=1, keepdims=True))
+        delta2 /= delta2.sum(axis=1, keepdims=True)
+        delta2[np.arange(len(x)), labels] -= 1.0
+        delta2 /= len(x)
+        delta1 = delta2 @ W2.T
+        return {"W1": x.T @ delta1, "b1": delta1.sum(axis=0), "W2": hidden.T @ delta2, "b2": delta2.sum(axis=0)}
+
+    with pytest.raises(ExerciseError, match=r"case '6-5-4 tanh network, batch 8': W1: max \|Δ\| = .* against"):
+        exercises.check("backprop.one_hidden_layer_gradients", without_activation_derivative)
+    with pytest.raises(
+        ExerciseError, match=r"(?s)case '61 points in \[-3, 3\], alpha=0.2': expected .* \(max \|Δ\| = 2\.00e-01\)"
+    ):
+        exercises.check("backprop.leaky_relu_derivative", lambda z, alpha=0.2: np.where(z > 0, 1.0, 0.0))
+    with pytest.raises(ExerciseError, match=r"case 'K = 10': expected"):
+        exercises.check("softmax.double_softmax_floor", lambda k: np.log(k))
