@@ -1,5 +1,7 @@
 """Helpers shared by the course notebooks; each function's docstring names the notebook that explains it."""
 
+from importlib import metadata as _metadata
+
 from course_utils.data import (
     DataIntegrityError,
     DataUnavailableError,
@@ -13,7 +15,10 @@ from course_utils.data import (
 from course_utils.metrics import record_metric
 from course_utils.repro import full_training, set_seed
 
-__version__ = "0.1.0"
+try:  # the version is written once, in pyproject.toml
+    __version__ = _metadata.version("course-utils")
+except _metadata.PackageNotFoundError:  # imported from a checkout that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DataIntegrityError",

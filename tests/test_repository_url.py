@@ -68,3 +68,13 @@ def test_set_rewrites_exactly_the_urls_everywhere(copy):
 def test_set_refuses_what_is_not_owner_slash_name(copy, bad):
     with pytest.raises(ValueError, match="expected OWNER/NAME"):
         repo.set_repository(bad, copy)
+
+
+def test_the_version_is_written_once_in_pyproject():
+    import re as _re
+
+    import course_utils
+
+    declared = _re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), _re.MULTILINE).group(1)
+    assert course_utils.__version__ == declared
+    assert '__version__ = "' not in (ROOT / "course_utils" / "__init__.py").read_text()
