@@ -242,7 +242,7 @@ def softmax(scores, axis: int = -1) -> np.ndarray:
     return stable_softmax(real_array("scores", scores), axis=axis)
 
 
-def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.ndarray]:
+def scaled_dot_product_attention(q, k, v, mask=None):
     """``softmax(Q Kᵀ / √d_k) V``: returns ``(output, weights)``.
 
     ``q`` is ``(..., T_q, d_k)``, ``k`` ``(..., T_k, d_k)``, ``v`` ``(..., T_k, d_v)`` (leading axes such
@@ -258,7 +258,7 @@ def scaled_dot_product_attention(q, k, v, mask=None) -> tuple[np.ndarray, np.nda
     return weights @ v, weights  # output row i = sum_j weights[i, j] * v[j]
 
 
-def causal_mask(T: int) -> np.ndarray:
+def causal_mask(T):
     """``(T, T)`` boolean lower-triangular mask: position ``i`` may attend to ``j <= i`` only.
 
     Explained in notebooks/06_attention_transformer.ipynb.
@@ -267,7 +267,7 @@ def causal_mask(T: int) -> np.ndarray:
     return np.tril(np.ones((T, T), dtype=bool))
 
 
-def padding_mask(tokens_or_lengths, pad_id: int = 0, max_length: int | None = None) -> np.ndarray:
+def padding_mask(tokens_or_lengths, pad_id=0, max_length=None):
     """Key mask ``(batch, 1, T)``: True at real tokens, False at padding. Broadcasts over queries.
 
     Give either a 2-D array of token ids (padding is ``pad_id``, 0 in BERT vocabularies) or a 1-D
@@ -282,7 +282,7 @@ def padding_mask(tokens_or_lengths, pad_id: int = 0, max_length: int | None = No
     return (np.arange(T)[None, :] < array[:, None])[:, None, :]  # lengths
 
 
-def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
+def split_heads(x, num_heads):
     """``(batch, T, num_heads * depth)`` -> ``(batch, num_heads, T, depth)``: head ``h`` owns columns ``h*depth:(h+1)*depth``."""
     batch, length, width = x.shape
     return x.reshape(batch, length, num_heads, width // num_heads).transpose(0, 2, 1, 3)
@@ -291,7 +291,7 @@ def split_heads(x: np.ndarray, num_heads: int) -> np.ndarray:
 _split_heads = split_heads  # the old private name
 
 
-def multi_head_attention(x_q, x_kv, params: dict, num_heads: int, mask=None) -> tuple[np.ndarray, np.ndarray]:
+def multi_head_attention(x_q, x_kv, params, num_heads, mask=None):
     """Multi-head attention, like ``keras.layers.MultiHeadAttention(num_heads, key_dim)(x_q, x_kv)``.
 
     Project ``x_q`` to queries and ``x_kv`` to keys and values (``x @ w + b``), split the last axis
@@ -312,7 +312,7 @@ def multi_head_attention(x_q, x_kv, params: dict, num_heads: int, mask=None) -> 
     return (output[0], weights[0]) if unbatched else (output, weights)
 
 
-def layer_norm(x, gamma, beta, eps: float = 1e-5) -> np.ndarray:
+def layer_norm(x, gamma, beta, eps=1e-5):
     """``gamma * (x - mean) / sqrt(var + eps) + beta`` over the last axis (per token).
 
     Same as ``keras.layers.LayerNormalization(epsilon=eps)``; note Keras' default epsilon is 1e-3,
@@ -329,7 +329,7 @@ erf = np.vectorize(math.erf, otypes=[np.float64])  # the error function, element
 _erf = erf  # the old private name
 
 
-def gelu(x) -> np.ndarray:
+def gelu(x):
     """Exact GELU ``x · Φ(x) = x/2 · (1 + erf(x/√2))`` (``keras.activations.gelu(approximate=False)``).
 
     MiniLM (trained with Hugging Face) uses this exact form; Google's original BERT used the tanh
@@ -339,9 +339,7 @@ def gelu(x) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
-def transformer_encoder_block(
-    x, params: dict, num_heads: int, mask=None, norm_first: bool = False, activation: str = "relu", eps: float = 1e-5
-) -> np.ndarray:
+def transformer_encoder_block(x, params, num_heads, mask=None, norm_first=False, activation="relu", eps=1e-5):
     """One Transformer encoder block; post-norm (original paper, BERT) unless ``norm_first``.
 
     Post-norm:  ``h = LN1(x + MHA(x, x))``,  ``y = LN2(h + FFN(h))``.
@@ -373,7 +371,7 @@ def transformer_encoder_block(
     return norm2(hidden + feed_forward(hidden))
 
 
-def sinusoidal_positions(T: int, d: int, max_wavelength: float = 10000.0) -> np.ndarray:
+def sinusoidal_positions(T, d, max_wavelength=10000.0):
     """``(T, d)`` sinusoidal position encodings of "Attention Is All You Need".
 
     ``P[pos, 2i] = sin(pos / max_wavelength^(2i/d))``, ``P[pos, 2i+1] = cos(pos / max_wavelength^(2i/d))``,
@@ -387,7 +385,7 @@ def sinusoidal_positions(T: int, d: int, max_wavelength: float = 10000.0) -> np.
     return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))
 
 
-def rope(x, positions=None, max_wavelength: float = 10000.0) -> np.ndarray:
+def rope(x, positions=None, max_wavelength=10000.0):
     """Rotary position embedding (RoPE, Su et al. 2021) of ``x`` ``(..., T, d)``, ``d`` even.
 
     Feature ``i`` and feature ``i + d/2`` form a pair that is rotated by the angle
