@@ -1,9 +1,10 @@
 """The course's trained models, reused by later lessons: cached on disk, retrained when missing.
 
-Notebooks 09–11 study the models that 04 (the MNIST CNN) and 07 (the MiniLM review classifier)
-train. Those notebooks save their trained model into the model cache (``<data cache>/models``,
-see :func:`course_utils.data.cache_dir`) with :func:`cache_model`; the later notebooks call
-:func:`mnist_cnn` / :func:`review_classifier`, which load the cached file when it is there and
+Later notebooks study the models that 04 (the MNIST CNN), 05 (the character LSTM), 07 (the
+MiniLM review classifier) and 08 (the character GPT) train. Those notebooks save their trained
+model into the model cache (``<data cache>/models``, see :func:`course_utils.data.cache_dir`)
+with :func:`cache_model`; the later notebooks call :func:`mnist_cnn`, :func:`char_lstm`,
+:func:`review_classifier` or :func:`gpt`, which load the cached file when it is there and
 otherwise train the model again with a short recipe, cache it, and say which they did.
 Nothing is ever downloaded. Writes are atomic (temporary file, then ``os.replace``), and a cached
 file that does not load, or loads with the wrong input or output shape, is removed and rebuilt.
@@ -20,22 +21,29 @@ import time
 import warnings
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import layers
 
 from course_utils import data
 from course_utils._checks import positive_int
 
 __all__ = [
+    "build_char_model",
     "build_mnist_cnn",
     "cache_model",
     "cached_model_path",
+    "char_lstm",
+    "gpt",
     "mnist_cnn",
     "review_classifier",
+    "train_char_lstm",
+    "train_gpt",
     "train_mnist_cnn",
     "train_review_classifier",
 ]
 
-MODEL_NAMES = ("mnist_cnn", "review_classifier")
+MODEL_NAMES = ("mnist_cnn", "char_lstm", "review_classifier", "gpt")
 
 
 def _check_name(name: str) -> str:
@@ -45,7 +53,7 @@ def _check_name(name: str) -> str:
 
 
 def cached_model_path(name: str) -> Path:
-    """Where the model cache keeps model ``name`` (``mnist_cnn`` or ``review_classifier``).
+    """Where the model cache keeps model ``name`` (one of ``MODEL_NAMES``).
 
     Explained in notebooks/09_compression_deployment.ipynb.
     """
@@ -55,7 +63,7 @@ def cached_model_path(name: str) -> Path:
 def cache_model(model, name: str, verbose: bool = True) -> Path:
     """Save ``model`` as the cached ``name`` model (atomically) and return the path.
 
-    Notebooks 04 and 07 call this at the end of training so that 09–11 reuse their models.
+    Notebooks 04, 05, 07 and 08 call this at the end of training so that later lessons reuse their models.
     Explained in notebooks/09_compression_deployment.ipynb.
     """
     import keras
@@ -78,7 +86,7 @@ def cache_model(model, name: str, verbose: bool = True) -> Path:
     return path
 
 
-def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bool):
+def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bool, custom_objects=None):
     """The cached model, or None when absent or unusable (an unusable file is removed)."""
     import keras
 
@@ -86,11 +94,10 @@ def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bo
     if not path.is_file():
         return None
     try:
-        model = keras.saving.load_model(path)
-        if tuple(model.input_shape) != input_shape or tuple(model.output_shape) != output_shape:
-            raise ValueError(
-                f"shapes {model.input_shape} -> {model.output_shape}, expected {input_shape} -> {output_shape}"
-            )
+        model = keras.saving.load_model(path, custom_objects=custom_objects)
+        shapes = _shapes(model)
+        if not (_compatible(input_shape, shapes[0]) and _compatible(output_shape, shapes[1])):
+            raise ValueError(f"shapes {shapes[0]} -> {shapes[1]}, expected {input_shape} -> {output_shape}")
     except Exception as error:  # a truncated zip, a model of another course version, ...
         if _transient(error):  # the file may be fine: never delete it for this
             if verbose:
@@ -105,6 +112,20 @@ def _load_cached(name: str, input_shape: tuple, output_shape: tuple, verbose: bo
     return model
 
 
+def _shapes(model) -> tuple[tuple, tuple]:
+    """(input shape, output shape). A functional model knows them; a subclassed one (the GPT) is
+    probed with one short sequence of ids, its batch and time axes reported as None."""
+    if hasattr(model, "input_shape"):
+        return tuple(model.input_shape), tuple(model.output_shape)
+    output = model(np.zeros((1, 2), np.int32))
+    return (None, None), (None, None, *output.shape[2:])
+
+
+def _compatible(expected: tuple, actual: tuple) -> bool:
+    """Same rank, and every axis that ``expected`` fixes (not None) has that size."""
+    return len(expected) == len(actual) and all(e is None or e == a for e, a in zip(expected, actual, strict=True))
+
+
 _TRANSIENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.EINTR, errno.EMFILE}
 _TRANSIENT_ERRNOS |= {errno.ENFILE, errno.ENOMEM, errno.ESTALE, errno.ETIMEDOUT}
 
@@ -114,8 +135,10 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno in _TRANSIENT_ERRNOS)
 
 
-def _cached_or_trained(name: str, input_shape: tuple, output_shape: tuple, train, retrain: bool, verbose: bool):
-    model = None if retrain else _load_cached(name, input_shape, output_shape, verbose)
+def _cached_or_trained(
+    name: str, input_shape: tuple, output_shape: tuple, train, retrain: bool, verbose: bool, custom_objects=None
+):
+    model = None if retrain else _load_cached(name, input_shape, output_shape, verbose, custom_objects)
     if model is None:
         in_the_way = not retrain and os.path.lexists(cached_model_path(name))  # unreadable now, or not a file
         if verbose:
@@ -326,3 +349,121 @@ def review_classifier(retrain: bool = False, verbose: bool = True):
     Explained in notebooks/10_explainability.ipynb.
     """
     return _cached_or_trained("review_classifier", (None,), (None, 1), train_review_classifier, retrain, verbose)
+
+
+# ------------------------------------------------------------ character LSTM (notebook 05)
+
+
+def _shakespeare_ids(verbose: bool):
+    """05's split and vocabulary: (train_ids, vocabulary_size), ids from a ``StringLookup`` ([UNK] = 0)."""
+    import tensorflow as tf
+    from keras import layers
+
+    from course_utils import text
+
+    train_text, _, _ = text.split_corpus(data.load_shakespeare(verbose=verbose))
+    char_to_id = layers.StringLookup(vocabulary=text.character_vocabulary(train_text), mask_token=None)
+    return char_to_id(tf.strings.unicode_split(train_text, "UTF-8")).numpy(), char_to_id.vocabulary_size()
+
+
+def build_char_model(vocabulary_size, embedding_dim, units, cell="lstm", name="char_lstm"):
+    recurrent_layers = {"lstm": layers.LSTM, "gru": layers.GRU}
+    if cell not in recurrent_layers:
+        raise ValueError(f"cell must be one of {sorted(recurrent_layers)}, got {cell!r}")
+    inputs = keras.Input(shape=(None,), dtype="int32", name="char_ids")
+    embedded = layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(inputs)
+    hidden = recurrent_layers[cell](units, return_sequences=True, name=cell)(embedded)
+    logits = layers.Dense(vocabulary_size, name="logits")(hidden)
+    model = keras.Model(inputs, logits, name=name)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=6e-3, clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+def train_char_lstm(seconds: float | None = None, seed: int = 42, verbose: bool = True):
+    """05's character LSTM trained with 05's recipe (Embedding 64 → LSTM 256 → Dense, Adam 6e-3,
+    windows of 100, batches of 64) for ``seconds`` (default ``text.training_seconds()``).
+    Explained in notebooks/05_lstm_text_generator.ipynb."""
+    import tensorflow as tf
+
+    from course_utils import text
+    from course_utils.repro import set_seed
+
+    set_seed(seed)
+    seconds = text.training_seconds() if seconds is None else seconds
+    train_ids, vocabulary_size = _shakespeare_ids(verbose)
+    windows = tf.data.Dataset.from_tensor_slices(train_ids).batch(101, drop_remainder=True)
+    dataset = windows.map(lambda w: (w[:-1], w[1:])).shuffle(20_000, seed=seed).batch(64, drop_remainder=True)
+    model = build_char_model(vocabulary_size, 64, 256)
+    budget = text.time_budget_callback(seconds, min_batches=400)
+    model.fit(
+        dataset.repeat().prefetch(tf.data.AUTOTUNE), epochs=10_000, steps_per_epoch=100, callbacks=[budget], verbose=0
+    )
+    if verbose:
+        print(f"trained the character LSTM for {budget.elapsed:.0f} s ({budget.batches} batches)")
+    return model
+
+
+def char_lstm(retrain: bool = False, verbose: bool = True):
+    """The trained character LSTM of notebook 05 (ids in, next-character logits out): from the
+    model cache, else trained now with :func:`train_char_lstm` and cached.
+    Explained in notebooks/08_gpt_from_scratch.ipynb."""
+    return _cached_or_trained("char_lstm", (None, None), (None, None, None), train_char_lstm, retrain, verbose)
+
+
+# ------------------------------------------------------------ character GPT (notebook 08)
+
+# The default-size GPT of notebook 08 (the one the later lessons are written for).
+GPT_SIZES = {"context_length": 128, "d_model": 96, "num_layers": 4, "num_heads": 4}
+GPT_TRAINING = {"batch_size": 32, "peak_learning_rate": 3e-3, "warmup_steps": 100, "min_steps": 400}
+
+
+def train_gpt(seconds: float | None = None, seed: int = 42, verbose: bool = True):
+    """Notebook 08's GPT (``GPT_SIZES``) trained with 08's recipe (``GPT_TRAINING``: random windows,
+    AdamW with warm-up and cosine decay over the time budget, global-norm clipping) for ``seconds``
+    (default ``text.training_seconds()``). Explained in notebooks/08_gpt_from_scratch.ipynb."""
+    import tensorflow as tf
+
+    from course_utils import gpt as gpt_module
+    from course_utils import text
+    from course_utils.repro import set_seed
+
+    set_seed(seed)
+    seconds = text.training_seconds() if seconds is None else seconds
+    train_ids, vocabulary_size = _shakespeare_ids(verbose)
+    context, batch = GPT_SIZES["context_length"], GPT_TRAINING["batch_size"]
+    train_tensor = tf.constant(train_ids, dtype=tf.int32)
+
+    def random_windows(step):
+        offsets = tf.random.stateless_uniform(
+            (batch,), seed=tf.stack([step, seed]), maxval=len(train_ids) - context - 1, dtype=tf.int64
+        )
+        windows = tf.gather(train_tensor, offsets[:, None] + tf.range(context + 1, dtype=tf.int64))
+        return windows[:, :-1], windows[:, 1:]
+
+    dataset = tf.data.Dataset.range(10**9).map(random_windows).prefetch(tf.data.AUTOTUNE)
+    model = gpt_module.GPT(vocabulary_size, **GPT_SIZES)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=1e-3, weight_decay=0.1, beta_2=0.99, global_clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "position_embeddings"])
+    schedule = gpt_module.WarmupCosineBudget(
+        GPT_TRAINING["peak_learning_rate"], seconds, GPT_TRAINING["warmup_steps"], min_steps=GPT_TRAINING["min_steps"]
+    )
+    model.fit(dataset, epochs=10_000, steps_per_epoch=100, callbacks=[schedule], verbose=0)
+    if verbose:
+        print(f"trained the GPT for {schedule.elapsed:.0f} s ({schedule.steps} steps)")
+    return model
+
+
+def gpt(retrain: bool = False, verbose: bool = True):
+    """The trained character GPT of notebook 08 (ids in, next-character logits out): from the model
+    cache, else trained now with :func:`train_gpt` and cached. Explained in notebooks/08_gpt_from_scratch.ipynb."""
+    from course_utils import gpt as gpt_module
+
+    return _cached_or_trained(
+        "gpt", (None, None), (None, None, None), train_gpt, retrain, verbose, gpt_module.custom_objects()
+    )

@@ -137,3 +137,44 @@ def test_a_transient_read_error_never_deletes_or_replaces_the_cached_model(cache
     for error in (MemoryError(), OSError(5, "Input/output error")):
         assert zoo._transient(error)
     assert not zoo._transient(ValueError("bad shapes")) and not zoo._transient(OSError("unable to open"))
+
+
+# --- the GPT of notebook 08 and the LSTM of notebook 05 -------------------------------------------------
+
+
+def test_cached_gpt_round_trip_needs_its_custom_classes_and_keeps_logits(cache):
+    from course_utils import gpt
+
+    model = gpt.GPT(vocabulary_size=12, context_length=16, d_model=16, num_layers=1, num_heads=2)
+    zoo.cache_model(model, "gpt", verbose=False)
+    ids = np.random.default_rng(0).integers(0, 12, (2, 9)).astype(np.int32)
+    loaded = zoo.gpt(verbose=False)  # from the cache: no training
+    np.testing.assert_array_equal(loaded(ids).numpy(), model(ids).numpy())
+    assert isinstance(loaded, gpt.GPT) and loaded.get_config()["context_length"] == 16
+
+
+def test_cached_char_lstm_round_trip_and_shape_check(cache):
+    model = zoo.build_char_model(vocabulary_size=12, embedding_dim=4, units=8)
+    zoo.cache_model(model, "char_lstm", verbose=False)
+    ids = np.random.default_rng(0).integers(0, 12, (2, 7)).astype(np.int32)
+    np.testing.assert_array_equal(zoo.char_lstm(verbose=False)(ids).numpy(), model(ids).numpy())
+    # an image model cached under the name of a sequence model is refused and removed
+    zoo.cache_model(zoo.build_mnist_cnn(), "char_lstm", verbose=False)
+    assert zoo._load_cached("char_lstm", (None, None), (None, None, None), verbose=False) is None
+    assert not (cache / "char_lstm.keras").exists()
+
+
+def test_zoo_char_model_is_the_model_notebook_05_defines():
+    """05 marks its build_char_model cell '# package copy: course_utils.zoo' (tests/test_lesson_code.py);
+    here the copy must also build the model 05 counts: 4 (u (d + u) + u) LSTM parameters."""
+    model = zoo.build_char_model(vocabulary_size=74, embedding_dim=64, units=256)
+    assert model.get_layer("lstm").count_params() == 4 * (256 * (64 + 256) + 256)
+    assert model.count_params() == 74 * 64 + 4 * (256 * (64 + 256) + 256) + 256 * 74 + 74
+    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm'\]"):
+        zoo.build_char_model(74, 64, 256, cell="rnn")
+
+
+def test_shape_compatibility_rules():
+    assert zoo._compatible((None, None, None), (None, None, 74))
+    assert zoo._compatible((None, 10), (None, 10)) and not zoo._compatible((None, 10), (None, 3))
+    assert not zoo._compatible((None, None), (None, 28, 28, 1))
