@@ -198,9 +198,7 @@ def mlp_backward(params, caches, grad_logits, activation="relu", omit_activation
     return grads
 
 
-def loss_and_gradients(
-    params: Params, x: np.ndarray, labels: np.ndarray, activation: str = "relu"
-) -> tuple[float, Params]:
+def loss_and_gradients(params, x, labels, activation="relu"):
     """Forward pass, softmax cross-entropy and backward pass in one call: ``(loss, grads)``.
 
     Explained in notebooks/01_forward_backward.ipynb.
