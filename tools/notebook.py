@@ -22,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.environment import TENSORFLOW_NOISE
+
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -77,13 +79,9 @@ def coalesce_streams(outputs: list) -> list:
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Whole lines that are start-up or library noise, never lesson output (issue 16, section 3).
-NOISE_LINES = (
-    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR",
-    r"[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.]+:\d+\] .*",  # TensorFlow's C++ log (I0000/E0000/W0000 ...)
-    r"To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.",
-    r"INFO:tensorflow:.*",
-)
+# Whole lines that are start-up or library noise, never lesson output (issue 16, section 3): TensorFlow's
+# C++ lines (course_utils.environment.import_tensorflow keeps them out of fresh runs) and INFO:tensorflow.
+NOISE_LINES = (*TENSORFLOW_NOISE, r"INFO:tensorflow:.*")
 _NOISE = re.compile("|".join(f"(?:{line})" for line in NOISE_LINES))
 # A TqdmWarning is two lines: "<path>/tqdm/auto.py:21: TqdmWarning: ..." and the source line below it.
 _TQDM_WARNING = re.compile(r"^\S*tqdm\S*:\d+: TqdmWarning: .*\n(?:  .*\n)?", re.MULTILINE)
