@@ -127,13 +127,13 @@ class CausalSelfAttention(layers.Layer):
         output = self.proj(self.merge_heads(output))
         return (output, weights) if return_weights else output
 
-    def decode_step(self, x, key_cache, value_cache):
-        """x: (batch, n, d), the n newest positions; caches: (batch, heads, t, head_size) for the t before."""
+    def decode_step(self, x, key_cache, value_cache, index):
+        """x: (batch, n, d) at positions index .. index + n - 1; caches: (batch, heads, T_max, head_size)."""
         q, k, v = (self.split_heads(part) for part in ops.split(self.qkv(x), 3, axis=-1))
-        key_cache = ops.concatenate([key_cache, k], axis=2)  # append the new keys and values
-        value_cache = ops.concatenate([value_cache, v], axis=2)
-        total, new = ops.shape(key_cache)[2], ops.shape(x)[1]
-        visible = ops.arange(total)[None, :] <= ops.arange(total - new, total)[:, None]  # causal, shifted by t
+        key_cache = ops.slice_update(key_cache, (0, 0, index, 0), k)  # write slots index .. index + n - 1
+        value_cache = ops.slice_update(value_cache, (0, 0, index, 0), v)
+        positions = index + ops.arange(ops.shape(x)[1])
+        visible = ops.arange(ops.shape(key_cache)[2])[None, :] <= positions[:, None]  # causal; empty slots hidden
         output, _ = self.attend(q, key_cache, value_cache, visible)
         return self.proj(self.merge_heads(output)), key_cache, value_cache
 
@@ -166,8 +166,8 @@ class DecoderBlock(layers.Layer):
         x = x + self.dropout(self.attention(self.norm1(x)), training=training)
         return x + self.dropout(self.mlp(self.norm2(x)), training=training)
 
-    def decode_step(self, x, key_cache, value_cache):
-        attended, key_cache, value_cache = self.attention.decode_step(self.norm1(x), key_cache, value_cache)
+    def decode_step(self, x, key_cache, value_cache, index):
+        attended, key_cache, value_cache = self.attention.decode_step(self.norm1(x), key_cache, value_cache, index)
         x = x + attended
         return x + self.mlp(self.norm2(x)), key_cache, value_cache
 
@@ -205,18 +205,18 @@ class GPT(keras.Model):
             x = block(x, training=training)
         return self.unembed(x)
 
-    def decode_step(self, token_ids, caches):
-        """token_ids: (batch, n), the n newest tokens; caches: one (keys, values) pair per block."""
-        x = self.embedding(token_ids, start=ops.shape(caches[0][0])[2])  # positions t .. t + n - 1
+    def decode_step(self, token_ids, caches, index):
+        """token_ids: (batch, n) at positions index .. index + n - 1; caches: one (keys, values) per block."""
+        x = self.embedding(token_ids, start=index)
         new_caches = []
         for block, (key_cache, value_cache) in zip(self.blocks, caches, strict=True):
-            x, key_cache, value_cache = block.decode_step(x, key_cache, value_cache)
+            x, key_cache, value_cache = block.decode_step(x, key_cache, value_cache, index)
             new_caches.append((key_cache, value_cache))
         return self.unembed(x), new_caches
 
-    def empty_caches(self, batch_size):  # keys and values of zero positions
+    def empty_caches(self, batch_size):  # room for keys and values at every position of the context
         heads, d_model = self.sizes["num_heads"], self.sizes["d_model"]
-        shape = (batch_size, heads, 0, d_model // heads)
+        shape = (batch_size, heads, self.sizes["context_length"], d_model // heads)
         return [(ops.zeros(shape), ops.zeros(shape)) for _ in self.blocks]
 
     def get_config(self):

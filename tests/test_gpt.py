@@ -100,10 +100,10 @@ def test_parameter_formula_equals_keras_and_gpt2_small(model):
 def test_kv_cache_logits_equal_full_recomputation(model):
     ids = _ids(32, batch=1)
     full = model(ids).numpy()[0]
-    logits, caches = model.decode_step(ids[:, :10], model.empty_caches(1))  # a prompt in one call
+    logits, caches = model.decode_step(ids[:, :10], model.empty_caches(1), 0)  # a prompt in one call
     steps = list(logits.numpy()[0])
     for position in range(10, 32):  # then one token at a time
-        logits, caches = model.decode_step(ids[:, position : position + 1], caches)
+        logits, caches = model.decode_step(ids[:, position : position + 1], caches, position)
         steps.append(logits.numpy()[0, 0])
     assert np.abs(np.array(steps) - full).max() < 1e-4
     held = sum(np.asarray(a).nbytes for pair in caches for a in pair)
