@@ -26,6 +26,8 @@ __all__ = [
     "TRAINING_SECONDS",
     "bigram_nats_per_char",
     "character_vocabulary",
+    "encode_characters",
+    "encoded_split",
     "lstm_step",
     "nats_to_bits",
     "perplexity",
@@ -99,6 +101,31 @@ def character_vocabulary(text: str) -> list[str]:
     if not isinstance(text, str) or not text:
         raise ValueError("text must be a non-empty string")
     return sorted(set(text))
+
+
+def encode_characters(string: str, vocabulary: Sequence[str]) -> np.ndarray:
+    """The ids ``keras.layers.StringLookup(vocabulary=vocabulary, mask_token=None)`` gives the characters
+    of ``string``: 1 + the character's index in ``vocabulary``, and 0 (``[UNK]``) for a character not in it.
+
+    NumPy only, for scripts that need 05's ids without building a Keras layer.
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    if not isinstance(string, str) or isinstance(vocabulary, str) or not all(isinstance(c, str) for c in vocabulary):
+        raise ValueError("string must be a str and vocabulary a sequence of characters")
+    lookup = {character: index + 1 for index, character in enumerate(vocabulary)}
+    return np.fromiter((lookup.get(character, 0) for character in string), dtype=np.int32, count=len(string))
+
+
+def encoded_split(works: Mapping[str, str], full: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """05's split and vocabulary as ids: ``(train_ids, heldout_ids, vocabulary_size)``.
+
+    The default eight training plays (all other works when ``full``), The Tempest held out, and the
+    training text's characters as the vocabulary, with id 0 for ``[UNK]`` (see :func:`encode_characters`).
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    train_text, heldout_text, _ = split_corpus(works, HELDOUT_WORK, None if full else DEFAULT_TRAIN_WORKS)
+    vocabulary = character_vocabulary(train_text)
+    return encode_characters(train_text, vocabulary), encode_characters(heldout_text, vocabulary), len(vocabulary) + 1
 
 
 def _check_ids(ids: np.ndarray, name: str, vocabulary_size: int, minimum_length: int) -> np.ndarray:

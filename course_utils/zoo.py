@@ -355,15 +355,11 @@ def review_classifier(retrain: bool = False, verbose: bool = True):
 
 
 def _shakespeare_ids(verbose: bool):
-    """05's split and vocabulary: (train_ids, vocabulary_size), ids from a ``StringLookup`` ([UNK] = 0)."""
-    import tensorflow as tf
-    from keras import layers
-
+    """05's split and vocabulary: (train_ids, vocabulary_size), the ids of a ``StringLookup`` ([UNK] = 0)."""
     from course_utils import text
 
-    train_text, _, _ = text.split_corpus(data.load_shakespeare(verbose=verbose))
-    char_to_id = layers.StringLookup(vocabulary=text.character_vocabulary(train_text), mask_token=None)
-    return char_to_id(tf.strings.unicode_split(train_text, "UTF-8")).numpy(), char_to_id.vocabulary_size()
+    train_ids, _, vocabulary_size = text.encoded_split(data.load_shakespeare(verbose=verbose))
+    return train_ids, vocabulary_size
 
 
 def build_char_model(vocabulary_size, embedding_dim, units, cell="lstm", name="char_lstm"):

@@ -216,3 +216,27 @@ def test_time_budget_callback_stops_fit_and_respects_min_batches():
     assert generous.batches == 30 and 0 < generous.elapsed < 600
     with pytest.raises(ValueError, match="min_batches"):
         text.time_budget_callback(1, min_batches=-1)
+
+
+def test_encode_characters_equals_keras_string_lookup():
+    import keras
+    import tensorflow as tf
+
+    vocabulary = text.character_vocabulary("To be, or not to be")
+    lookup = keras.layers.StringLookup(vocabulary=vocabulary, mask_token=None)
+    sample = "To be, or NOT! to be\n"
+    expected = lookup(tf.strings.unicode_split(sample, "UTF-8")).numpy()
+    np.testing.assert_array_equal(text.encode_characters(sample, vocabulary), expected)
+    assert text.encode_characters("", vocabulary).shape == (0,)
+    with pytest.raises(ValueError, match="vocabulary a sequence of characters"):
+        text.encode_characters("abc", "abc")
+
+
+def test_encoded_split_is_05s_split():
+    works = {"tempest": "Full fathom five", "hamlet": "To be", "macbeth": "Out, damned spot"}
+    train_ids, heldout_ids, vocabulary_size = text.encoded_split(works, full=True)
+    train_text, heldout_text, _ = text.split_corpus(works, train_works=None)
+    vocabulary = text.character_vocabulary(train_text)
+    assert vocabulary_size == len(vocabulary) + 1
+    np.testing.assert_array_equal(train_ids, text.encode_characters(train_text, vocabulary))
+    assert (heldout_ids == 0).sum() == sum(c not in vocabulary for c in heldout_text)

@@ -81,12 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     arguments = parser.parse_args(argv)
 
     course_utils.set_seed(42)
-    works = data.load_shakespeare()
-    train_text, heldout_text, _ = text.split_corpus(works)
-    lookup = keras.layers.StringLookup(vocabulary=text.character_vocabulary(train_text), mask_token=None)
-    train_ids = lookup(tf.strings.unicode_split(train_text, "UTF-8")).numpy()
-    heldout_ids = lookup(tf.strings.unicode_split(heldout_text, "UTF-8")).numpy()
-    vocabulary_size = lookup.vocabulary_size()
+    train_ids, heldout_ids, vocabulary_size = text.encoded_split(data.load_shakespeare())
     windows = heldout_ids[: len(heldout_ids) // 101 * 101].reshape(-1, 101)[::4]
     heldout = tf.data.Dataset.from_tensor_slices((windows[:, :-1], windows[:, 1:])).batch(64)
 

@@ -94,17 +94,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     seconds = arguments.seconds if arguments.seconds is not None else text.training_seconds()
 
     import keras
-    from keras import layers
 
     course_utils.set_seed(42)
-    works = data.load_shakespeare()
-    train_works = None if course_utils.full_training() else text.DEFAULT_TRAIN_WORKS
-    train_text, heldout_text, train_names = text.split_corpus(works, text.HELDOUT_WORK, train_works)
-    lookup = layers.StringLookup(vocabulary=text.character_vocabulary(train_text), mask_token=None)
-    vocabulary_size = lookup.vocabulary_size()
-    train_ids = lookup(tf.strings.unicode_split(train_text, "UTF-8")).numpy()
-    heldout_ids = lookup(tf.strings.unicode_split(heldout_text, "UTF-8")).numpy()
-    print(f"training on {len(train_names)} works ({len(train_ids):,} characters), vocabulary {vocabulary_size}")
+    full = course_utils.full_training()
+    train_ids, heldout_ids, vocabulary_size = text.encoded_split(data.load_shakespeare(), full=full)
+    print(f"training on {len(train_ids):,} characters, vocabulary {vocabulary_size} (05's split)")
 
     train_tensor = tf.constant(train_ids, dtype=tf.int32)
 

@@ -22,7 +22,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from course_utils import data, gpt, text
@@ -34,13 +33,7 @@ def main(config: dict) -> dict:
     keras.utils.set_random_seed(0)
     if config.get("bf16"):
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    train_text, heldout_text, _ = text.split_corpus(data.load_shakespeare(verbose=False))
-    lookup = {c: i + 1 for i, c in enumerate(text.character_vocabulary(train_text))}  # StringLookup's ids
-
-    def encode(string):
-        return np.array([lookup.get(c, 0) for c in string], np.int32)
-
-    train_ids, heldout_ids, vocabulary_size = encode(train_text), encode(heldout_text), len(lookup) + 1
+    train_ids, heldout_ids, vocabulary_size = text.encoded_split(data.load_shakespeare(verbose=False))
     ids = tf.constant(train_ids)
 
     def batch(step):
