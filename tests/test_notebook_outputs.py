@@ -139,6 +139,19 @@ def all_output_texts(notebook):
                 yield index, text
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_outputs_carry_no_log_noise_and_no_machine_paths(path):
+    """`tools/notebook.py execute` (or `normalise`) strips them; a checked cell must not produce them."""
+    notebook = nbformat.read(path, as_version=4)
+    found = [
+        f"cell {index}: {line[:120]}"
+        for index, text in all_output_texts(notebook)
+        for line in text.splitlines()
+        if NOISE.search(line)
+    ]
+    assert not found, f"{len(found)} noisy output line(s):\n" + "\n".join(found[:20])
+
+
 def test_normaliser_strips_noise_and_machine_paths():
     from tools.notebook import ROOT as TOOLS_ROOT
     from tools.notebook import clean_text
