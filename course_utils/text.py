@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from course_utils import sampling
 from course_utils._checks import finite_array, non_negative_int, non_negative_number, positive_int, positive_number
 from course_utils.backprop import sigmoid  # the course's one sigmoid, overflow-free
 from course_utils.repro import full_training
@@ -28,9 +29,11 @@ __all__ = [
     "character_vocabulary",
     "encode_characters",
     "encoded_split",
+    "gradient_norms_through_time",
     "lstm_step",
     "nats_to_bits",
     "perplexity",
+    "rnn_step",
     "sample_next",
     "split_corpus",
     "time_budget_callback",
@@ -199,51 +202,92 @@ def perplexity(nats: float) -> float:
 _LARGEST_LOG = math.log(np.finfo(np.float64).max)
 
 
-def lstm_step(
-    x: np.ndarray,
-    h: np.ndarray,
-    c: np.ndarray,
-    kernel: np.ndarray,
-    recurrent_kernel: np.ndarray,
-    bias: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+def _checks_for_steps(x, h, c=None, kernel=None, recurrent_kernel=None, bias=None, gates=4):
+    """All argument checks of the NumPy recurrent steps in one call; returns the arrays as float64.
+
+    ``c`` is None for a SimpleRNN step (``gates=1``); the LSTM has ``gates=4`` column blocks."""
+    named = {"x": x, "h": h, "c": c, "kernel": kernel, "recurrent_kernel": recurrent_kernel, "bias": bias}
+    arrays = {name: finite_array(name, value) for name, value in named.items() if value is not None or name != "c"}
+    x, h = arrays["x"], arrays["h"]
+    if x.ndim not in (1, 2) or h.ndim != x.ndim or (c is not None and arrays["c"].ndim != x.ndim):
+        shapes = [a.shape for name, a in arrays.items() if name in ("x", "h", "c")]
+        raise ValueError(f"x, h (and c) must all be 1-D or all 2-D, got shapes {shapes}")
+    units = h.shape[-1]
+    if c is not None and arrays["c"].shape != h.shape:
+        raise ValueError(f"c must have the shape of h {h.shape}, got {arrays['c'].shape}")
+    if x.ndim == 2 and x.shape[0] != h.shape[0]:
+        raise ValueError(f"x and h must have the same batch size, got {x.shape[0]} and {h.shape[0]}")
+    blocks = f"{gates} units" if gates > 1 else "units"
+    if arrays["kernel"].shape != (x.shape[-1], gates * units):
+        raise ValueError(
+            f"kernel must have shape (input_dim, {blocks}) = {(x.shape[-1], gates * units)}, got {arrays['kernel'].shape}"
+        )
+    if arrays["recurrent_kernel"].shape != (units, gates * units):
+        raise ValueError(
+            f"recurrent_kernel must have shape {(units, gates * units)}, got {arrays['recurrent_kernel'].shape}"
+        )
+    if arrays["bias"].shape != (gates * units,):
+        raise ValueError(f"bias must have shape {(gates * units,)}, got {arrays['bias'].shape}")
+    return tuple(arrays.values())
+
+
+# package copy of 05's cells starts here (tests/test_lesson_code.py compares them)
+
+
+def rnn_step(x, h, kernel, recurrent_kernel, bias):
+    """One SimpleRNN step in NumPy, Keras's weight layout: ``h_new = tanh(x W + h U + b)``.
+
+    ``x``: (batch, input_dim) or (input_dim,); ``h``: (batch, units) or (units,); ``kernel``:
+    (input_dim, units); ``recurrent_kernel``: (units, units); ``bias``: (units,).
+    Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    x, h, kernel, recurrent_kernel, bias = _checks_for_steps(x, h, None, kernel, recurrent_kernel, bias, gates=1)
+    return np.tanh(x @ kernel + h @ recurrent_kernel + bias)  # row vectors: h_t = tanh(x_t W + h_{t-1} U + b)
+
+
+def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
     """One LSTM time step in NumPy, with Keras's weight layout; returns ``(h_new, c_new)``.
 
     ``x``: (batch, input_dim) or (input_dim,); ``h``, ``c``: (batch, units) or (units,);
     ``kernel``: (input_dim, 4 units); ``recurrent_kernel``: (units, 4 units); ``bias``: (4 units,).
-    The four column blocks are the gates in Keras's order i, f, c (candidate), o::
+    The four column blocks are the gates in Keras's order i, f, c (candidate), o, in row vectors::
 
         z = x W + h U + b;   i = σ(z_i), f = σ(z_f), g = tanh(z_c), o = σ(z_o)
         c_new = f * c + i * g;   h_new = o * tanh(c_new)
 
     Explained in notebooks/05_lstm_text_generator.ipynb.
     """
-    x, h, c = (finite_array(name, a) for name, a in (("x", x), ("h", h), ("c", c)))
-    kernel, recurrent_kernel, bias = (
-        finite_array(name, a)
-        for name, a in (("kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("bias", bias))
-    )
-    if x.ndim not in (1, 2) or h.ndim != x.ndim or c.ndim != x.ndim:
-        raise ValueError(f"x, h and c must all be 1-D or all 2-D, got shapes {x.shape}, {h.shape}, {c.shape}")
-    units = h.shape[-1]
-    if c.shape != h.shape:
-        raise ValueError(f"c must have the shape of h {h.shape}, got {c.shape}")
-    if x.ndim == 2 and x.shape[0] != h.shape[0]:
-        raise ValueError(f"x and h must have the same batch size, got {x.shape[0]} and {h.shape[0]}")
-    if kernel.shape != (x.shape[-1], 4 * units):
-        raise ValueError(
-            f"kernel must have shape (input_dim, 4 units) = {(x.shape[-1], 4 * units)}, got {kernel.shape}"
-        )
-    if recurrent_kernel.shape != (units, 4 * units):
-        raise ValueError(f"recurrent_kernel must have shape {(units, 4 * units)}, got {recurrent_kernel.shape}")
-    if bias.shape != (4 * units,):
-        raise ValueError(f"bias must have shape {(4 * units,)}, got {bias.shape}")
-    z = x @ kernel + h @ recurrent_kernel + bias
-    z_input, z_forget, z_candidate, z_output = np.split(z, 4, axis=-1)
+    x, h, c, kernel, recurrent_kernel, bias = _checks_for_steps(x, h, c, kernel, recurrent_kernel, bias)
+    z = x @ kernel + h @ recurrent_kernel + bias  # (batch, 4 units): the four gates side by side
+    z_input, z_forget, z_candidate, z_output = np.split(z, 4, axis=-1)  # Keras's order: i, f, c, o
     input_gate, forget_gate, output_gate = sigmoid(z_input), sigmoid(z_forget), sigmoid(z_output)
-    c_new = forget_gate * c + input_gate * np.tanh(z_candidate)
+    c_new = forget_gate * c + input_gate * np.tanh(z_candidate)  # the cell: gated, no squashing
     h_new = output_gate * np.tanh(c_new)
     return h_new, c_new
+
+
+def gradient_norms_through_time(model, input_ids, target_ids, cell):
+    """``‖∂L_T/∂x_{T-k}‖`` for k = 0 … T-1, averaged over a batch of windows: how much the loss of the
+    last prediction depends on the embedded input k steps earlier.
+
+    ``model``: 05's Embedding → recurrent layer (named ``cell``: "lstm", "gru" or "simple_rnn") →
+    Dense "logits" model; ``input_ids``: (batch, T) ids; ``target_ids``: (batch,) the character that
+    follows each window (the target of its last position). Explained in notebooks/05_lstm_text_generator.ipynb.
+    """
+    import tensorflow as tf
+
+    embedded = model.get_layer("embedding")(input_ids)  # x_1 ... x_T, (batch, T, d)
+    with tf.GradientTape() as tape:
+        tape.watch(embedded)
+        hidden = model.get_layer(cell)(embedded)  # (batch, T, units), from a zero state
+        last_logits = model.get_layer("logits")(hidden[:, -1])  # the prediction after the last character
+        loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(target_ids, last_logits))  # L_T
+    gradient = tape.gradient(loss, embedded)  # dL_T / dx_t for every t
+    norms = tf.norm(gradient, axis=-1).numpy().mean(axis=0)  # average over the batch
+    return norms[::-1]  # index k: the input k steps before the last one
+
+
+# package copy of 05's cells ends here
 
 
 def sample_next(
@@ -254,7 +298,9 @@ def sample_next(
 ) -> int:
     """Draw the next token id from ``softmax(logits / temperature)``, optionally among the ``top_k`` best.
 
-    ``temperature=0`` means greedy decoding (the argmax); ``top_k=None`` keeps every token.
+    ``temperature=0`` means greedy decoding (the argmax); ``top_k=None`` keeps every token. 05's
+    stricter argument rules (finite logits, ``top_k`` at most the vocabulary), then the course's one
+    sampler, :func:`course_utils.sampling.sample_next_token` (lesson 08 explains top-p too).
     Explained in notebooks/05_lstm_text_generator.ipynb.
     """
     logits = finite_array("logits", logits)
@@ -268,17 +314,7 @@ def sample_next(
         isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= top_k <= logits.size
     ):
         raise ValueError(f"top_k must be None or an integer in [1, {logits.size}], got {top_k!r}")
-    if temperature == 0 or top_k == 1:
-        return int(np.argmax(logits))
-    if rng is None:
-        rng = np.random.default_rng()
-    scaled = logits / temperature
-    if top_k is not None:
-        threshold = np.sort(scaled)[-top_k]
-        scaled = np.where(scaled >= threshold, scaled, -np.inf)
-    probabilities = np.exp(scaled - scaled.max())
-    probabilities /= probabilities.sum()
-    return int(rng.choice(logits.size, p=probabilities))
+    return sampling.sample_next_token(logits, temperature, top_k=top_k, rng=rng)
 
 
 def time_budget_callback(seconds: float, min_batches: int = 0):

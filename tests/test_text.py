@@ -240,3 +240,55 @@ def test_encoded_split_is_05s_split():
     assert vocabulary_size == len(vocabulary) + 1
     np.testing.assert_array_equal(train_ids, text.encode_characters(train_text, vocabulary))
     assert (heldout_ids == 0).sum() == sum(c not in vocabulary for c in heldout_text)
+
+
+def test_rnn_step_matches_keras_simple_rnn_with_the_same_weights():
+    import keras
+
+    rng = np.random.default_rng(5)
+    inputs = rng.normal(size=(2, 6, 4)).astype("float32")
+    layer = keras.layers.SimpleRNN(3, return_sequences=True)
+    layer.build(inputs.shape)
+    kernel, recurrent_kernel, _ = layer.get_weights()
+    bias = rng.normal(size=3).astype("float32")
+    layer.set_weights([kernel, recurrent_kernel, bias])
+    expected = np.asarray(layer(inputs))
+    h = np.zeros((2, 3))
+    for t in range(6):
+        h = text.rnn_step(inputs[:, t], h, kernel, recurrent_kernel, bias)
+        np.testing.assert_allclose(h, expected[:, t], atol=1e-5)
+    with pytest.raises(ValueError, match=r"kernel must have shape \(input_dim, units\)"):
+        text.rnn_step(inputs[:, 0], h, kernel[:, :2], recurrent_kernel, bias)
+
+
+def test_gradient_norms_through_time_equal_finite_differences():
+    import keras
+    import tensorflow as tf
+
+    from course_utils import zoo
+
+    keras.utils.set_random_seed(0)
+    model = zoo.build_char_model(vocabulary_size=7, embedding_dim=3, units=4, cell="simple_rnn", name="tiny")
+    ids = np.array([[1, 2, 3, 4, 5], [6, 5, 4, 3, 2]], dtype=np.int32)
+    targets = np.array([3, 1], dtype=np.int32)
+    norms = text.gradient_norms_through_time(model, ids, targets, "simple_rnn")
+    assert norms.shape == (5,)
+    embedded = model.get_layer("embedding")(ids).numpy().astype(np.float64)
+
+    def loss(x):
+        hidden = model.get_layer("simple_rnn")(tf.constant(x, tf.float32))
+        logits = model.get_layer("logits")(hidden[:, -1])
+        return float(tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)))
+
+    epsilon = 1e-2
+    by_differences = np.zeros((2, 5))
+    for t in range(5):
+        gradient = np.zeros((2, 3))
+        for b in range(2):
+            for d in range(3):
+                up, down = embedded.copy(), embedded.copy()
+                up[b, t, d] += epsilon
+                down[b, t, d] -= epsilon
+                gradient[b, d] = (loss(up) - loss(down)) / (2 * epsilon)
+        by_differences[:, t] = np.linalg.norm(gradient, axis=1)
+    np.testing.assert_allclose(norms, by_differences.mean(axis=0)[::-1], rtol=2e-2, atol=1e-4)
