@@ -24,12 +24,14 @@ __all__ = [
     "SEP_TOKEN",
     "SPECIAL_TOKENS",
     "UNK_TOKEN",
+    "bootstrap_interval",
     "build_bert_encoder",
     "load_vocabulary",
     "mask_tokens",
     "masked_positions",
     "pack_token_ids",
     "save_vocabulary",
+    "seed_interval",
     "split_by_movie",
     "train_wordpiece_vocabulary",
     "unpack_token_ids",
@@ -248,8 +250,10 @@ def build_bert_encoder(
     Inputs ``{"token_ids", "segment_ids", "padding_mask"}`` (int32, shape (batch, length));
     outputs ``{"sequence_output", "pooled_output"}`` (pooled = tanh(Dense([CLS] vector))). The layer
     names are those of ``keras_hub.models.BertBackbone`` (``token_embedding``,
-    ``transformer_layer_0``, ...), so one weight converter serves both. Unlike BertBackbone,
-    which uses the tanh approximation of GELU, this uses the exact GELU of the original BERT.
+    ``transformer_layer_0``, ...), so one weight converter serves both. BertBackbone uses the tanh
+    approximation of GELU, as Google's original BERT code did; this encoder uses the exact erf GELU,
+    as MiniLM (trained with Hugging Face's code, ``hidden_act: "gelu"``) does, so that MiniLM's
+    weights reproduce its outputs.
     Explained in notebooks/07_bert_classifier.ipynb.
     """
     sizes = {
@@ -306,3 +310,38 @@ def build_bert_encoder(
         outputs={"sequence_output": x, "pooled_output": pooled},
         name=name,
     )
+
+
+def bootstrap_interval(
+    correct: Sequence[float], level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """``(accuracy, low, high)``: the mean of ``correct`` (1 for a right answer, 0 for a wrong one,
+    one value per test review) and its percentile-bootstrap interval over the test reviews
+    (``resamples`` draws with replacement). Given the difference of two models' ``correct`` on the
+    same reviews, it is the paired interval of their accuracy difference: noise if it contains 0.
+    Explained in notebooks/07_bert_classifier.ipynb.
+    """
+    correct = np.asarray(correct, dtype=np.float64)
+    if correct.ndim != 1 or correct.size == 0:
+        raise ValueError(f"correct must be a non-empty 1-D array of 0/1 values, got shape {correct.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    positive_int("resamples", resamples)
+    rng = np.random.default_rng(seed)
+    means = correct[rng.integers(0, correct.size, size=(resamples, correct.size))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(correct.mean()), float(low), float(high)
+
+
+# Student's t quantile t_{0.975} for 1..10 degrees of freedom (2..11 seeds).
+T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
+
+
+def seed_interval(values: Sequence[float]) -> tuple[float, float]:
+    """``(mean, half_width)`` of the 95% Student-t interval of the mean over 2 to 11 runs with
+    different seeds. Explained in notebooks/07_bert_classifier.ipynb."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or not 2 <= values.size <= len(T_975) + 1:
+        raise ValueError(f"values must be a 1-D array of 2 to {len(T_975) + 1} runs, got shape {values.shape}")
+    half = T_975[values.size - 2] * values.std(ddof=1) / np.sqrt(values.size)
+    return float(values.mean()), float(half)

@@ -14,7 +14,6 @@ inside the layer).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
 
 import keras
 
@@ -110,19 +109,24 @@ def wordpiece_split(word, token_ids, unknown_id, max_chars=100):
     return pieces
 
 
-def wordpiece_encode(texts: Sequence[str], vocabulary: Sequence[str], unknown_token: str = "[UNK]") -> list[list[int]]:
+def check_wordpiece_inputs(texts, vocabulary, unknown_token) -> dict[str, int]:
+    """The argument checks of :func:`wordpiece_encode`; returns ``{token: id}``."""
+    if isinstance(texts, (str, bytes)) or not all(isinstance(text, str) for text in texts):
+        raise ValueError("texts must be a sequence of strings (wrap a single text in a list)")
+    token_ids = {token: number for number, token in enumerate(vocabulary)}
+    if unknown_token not in token_ids:
+        raise ValueError(f"the vocabulary must contain the unknown token {unknown_token!r}")
+    return token_ids
+
+
+def wordpiece_encode(texts, vocabulary, unknown_token="[UNK]"):
     """Token ids (no [CLS]/[SEP]) of each text: :func:`basic_tokenize`, then :func:`wordpiece_split`
     with ``vocabulary`` (the token on line ``i`` of ``vocab.txt`` has id ``i``).
 
     Equal to the ``tokenizer.json`` shipped with MiniLM (tests/test_tokenization.py). Explained in
     notebooks/07_bert_classifier.ipynb.
     """
-    if isinstance(texts, (str, bytes)) or not all(isinstance(text, str) for text in texts):
-        raise ValueError("texts must be a sequence of strings (wrap a single text in a list)")
-    vocabulary = list(vocabulary)
-    if unknown_token not in vocabulary:
-        raise ValueError(f"the vocabulary must contain the unknown token {unknown_token!r}")
-    token_ids = {token: number for number, token in enumerate(vocabulary)}
+    token_ids = check_wordpiece_inputs(texts, vocabulary, unknown_token)
     unknown_id = token_ids[unknown_token]
     pieces_of = {}  # each distinct word is split once
     encoded = []

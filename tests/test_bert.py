@@ -158,3 +158,45 @@ def test_encoder_builder_shapes_and_validation():
         bert.build_bert_encoder(50, num_heads=3, hidden_dim=8)
     with pytest.raises(ValueError):
         bert.build_bert_encoder(0)
+
+
+def test_bootstrap_interval_matches_the_binomial_standard_error():
+    """For 0/1 outcomes the bootstrap interval is close to the normal one, p ± 1.96·sqrt(p(1-p)/n)."""
+    correct = np.r_[np.ones(780), np.zeros(220)]
+    accuracy, low, high = bert.bootstrap_interval(correct, resamples=4000)
+    half = 1.96 * np.sqrt(0.78 * 0.22 / 1000)
+    assert accuracy == pytest.approx(0.78)
+    assert low == pytest.approx(0.78 - half, abs=0.004) and high == pytest.approx(0.78 + half, abs=0.004)
+
+
+def _student_t_cdf(x, df, points=200_001):
+    """CDF of Student's t by the trapezoid rule on its closed-form density (an independent reference)."""
+    from math import gamma, pi, sqrt
+
+    grid = np.linspace(0.0, x, points)
+    density = gamma((df + 1) / 2) / (sqrt(df * pi) * gamma(df / 2)) * (1 + grid**2 / df) ** (-(df + 1) / 2)
+    return 0.5 + np.trapezoid(density, grid)
+
+
+@pytest.mark.parametrize("df", range(1, 11))
+def test_t_quantiles_are_the_975_percent_points(df):
+    assert _student_t_cdf(bert.T_975[df - 1], df) == pytest.approx(0.975, abs=2e-5)
+
+
+def test_seed_interval_by_hand():
+    mean, half = bert.seed_interval([0.80, 0.82, 0.81])
+    assert mean == pytest.approx(0.81)
+    assert half == pytest.approx(4.303 * 0.01 / np.sqrt(3))
+
+
+@pytest.mark.parametrize("values", [[0.8], [[0.8, 0.9]], list(range(12))])
+def test_seed_interval_rejects_bad_input(values):
+    with pytest.raises(ValueError, match="runs"):
+        bert.seed_interval(values)
+
+
+def test_bootstrap_interval_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        bert.bootstrap_interval([])
+    with pytest.raises(ValueError, match="level"):
+        bert.bootstrap_interval([1, 0], level=1.5)
