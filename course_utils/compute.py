@@ -30,12 +30,15 @@ __all__ = [
     "dense_params",
     "embedding_params",
     "fit_power_law",
+    "fit_saturating_power_law",
+    "gpt_non_embedding_params",
     "graph_flops",
     "layer_norm_params",
     "lstm_flops",
     "lstm_params",
     "matmul_flops",
     "training_flops",
+    "train_language_model",
     "training_seconds",
     "transformer_encoder_flops",
     "transformer_encoder_params",
@@ -353,3 +356,92 @@ def fit_power_law(x, y) -> tuple[float, float]:
         raise ValueError("x needs at least two distinct values")
     slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
     return float(np.exp(intercept)), float(slope)
+
+
+def fit_saturating_power_law(x, y, exponents=None) -> tuple[float, float, float]:
+    """Least-squares fit of ``y = E + A · x**(-alpha)`` (a power law that levels off at ``E``).
+
+    For a fixed ``alpha`` the model is linear in ``(E, A)``, solved exactly by least squares; ``alpha``
+    is chosen on a fine grid (``exponents``, default 0.005 … 2 in steps of 0.001) then refined by a
+    golden-section search around the best grid point. Needs three or more distinct positive ``x``.
+    Returns ``(E, A, alpha)``. Explained in notebooks/11_compute_and_scale.ipynb.
+    """
+    x = finite_array("x", x, allow_empty=True)
+    y = finite_array("y", y, allow_empty=True)
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 3:
+        raise ValueError(f"x and y must be 1-D arrays of the same length >= 3, got shapes {x.shape} and {y.shape}")
+    if not np.all(x > 0) or len(np.unique(x)) < 3:
+        raise ValueError("x needs at least three distinct positive values")
+    scale = float(np.exp(np.mean(np.log(x))))  # fit in x / scale: well-conditioned powers
+
+    def solve(alpha):
+        design = np.stack([np.ones_like(x), (x / scale) ** -alpha], axis=1)
+        (offset, amplitude), *_ = np.linalg.lstsq(design, y, rcond=None)
+        return float(np.sum((design @ [offset, amplitude] - y) ** 2)), offset, amplitude
+
+    grid = np.arange(0.005, 2.0005, 0.001) if exponents is None else finite_array("exponents", exponents)
+    best = int(np.argmin([solve(alpha)[0] for alpha in grid]))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    golden = (np.sqrt(5) - 1) / 2
+    for _ in range(60):
+        a, b = high - golden * (high - low), low + golden * (high - low)
+        if solve(a)[0] < solve(b)[0]:
+            high = b
+        else:
+            low = a
+    alpha = (low + high) / 2
+    _, offset, amplitude = solve(alpha)
+    return float(offset), float(amplitude * scale**alpha), float(alpha)
+
+
+def gpt_non_embedding_params(d_model: int, num_layers: int) -> int:
+    """Parameters of the course GPT's blocks and final LayerNorm, ``L (12 d² + 13 d) + 2 d``: Kaplan's N,
+    which leaves out the token and position embeddings (and the tied output head adds none).
+    Explained in notebooks/11_compute_and_scale.ipynb."""
+    d, layers = positive_int("d_model", d_model), positive_int("num_layers", num_layers)
+    return layers * (12 * d * d + 13 * d) + 2 * d
+
+
+def train_language_model(
+    model, train_ids, heldout_ids, steps, batch_size=32, context=64, peak_learning_rate=3e-3, seed=0
+) -> dict:
+    """Train a next-character model on ``steps`` batches of random windows, then score held-out text.
+
+    The recipe of the scaling-law sweep (notebook 11 and benchmarks/search/gpt_scaling_law.py):
+    ``batch_size`` windows of ``context + 1`` characters at random offsets (NumPy, ``seed``), AdamW
+    (weight decay 0.1, β₂ 0.99, global-norm clipping at 1) with a linear warm-up over the first tenth of
+    the steps (at most 50) and a cosine decay to 10 % of ``peak_learning_rate``. The number of steps,
+    not the clock, sets the budget, so a busy machine changes the time and not the result. Returns
+    ``{"steps", "tokens", "train_loss", "heldout", "seconds"}``, ``heldout`` in nats per character
+    over non-overlapping windows of ``context`` characters of ``heldout_ids``.
+    """
+    import keras
+
+    steps = positive_int("steps", steps)
+    batch_size, context = positive_int("batch_size", batch_size), positive_int("context", context)
+    train_ids, heldout_ids = np.asarray(train_ids), np.asarray(heldout_ids)
+    if train_ids.ndim != 1 or heldout_ids.ndim != 1 or min(len(train_ids), len(heldout_ids)) <= context + 1:
+        raise ValueError("train_ids and heldout_ids must be 1-D id arrays longer than context + 1")
+    rng = np.random.default_rng(seed)
+    offsets = rng.integers(0, len(train_ids) - context - 1, size=steps * batch_size)
+    windows = train_ids[offsets[:, None] + np.arange(context + 1)].astype("int32")
+    warmup = min(50, max(1, steps // 10))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, steps - warmup), alpha=0.1, warmup_target=positive_number("peak_learning_rate", peak_learning_rate),
+        warmup_steps=warmup,
+    )  # fmt: skip
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.1, beta_2=0.99, global_clipnorm=1.0)
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    started = time.perf_counter()
+    history = model.fit(windows[:, :-1], windows[:, 1:], batch_size=batch_size, shuffle=False, verbose=0)
+    seconds = time.perf_counter() - started
+    count = len(heldout_ids) // (context + 1)
+    heldout = heldout_ids[: count * (context + 1)].reshape(count, context + 1).astype("int32")
+    nats = float(model.evaluate(heldout[:, :-1], heldout[:, 1:], batch_size=256, verbose=0))
+    return {
+        "steps": steps,
+        "tokens": steps * batch_size * context,
+        "train_loss": float(history.history["loss"][-1]),
+        "heldout": nats,
+        "seconds": seconds,
+    }

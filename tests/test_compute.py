@@ -156,3 +156,39 @@ def test_fit_power_law_recovers_exponent_and_best_time():
 def test_invalid_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_fit_saturating_power_law_recovers_known_parameters_and_rejects_bad_input():
+    sizes = np.geomspace(2e3, 3e5, 6)
+    offset, amplitude, exponent = compute.fit_saturating_power_law(sizes, 1.4 + 25.0 * sizes**-0.35)
+    assert abs(offset - 1.4) < 1e-6 and abs(amplitude - 25.0) / 25.0 < 1e-5 and abs(exponent - 0.35) < 1e-6
+    noisy = 1.4 + 25.0 * sizes**-0.35 + np.random.default_rng(0).normal(0, 1e-3, 6)
+    assert abs(compute.fit_saturating_power_law(sizes, noisy)[2] - 0.35) < 0.05
+    with pytest.raises(ValueError, match="three distinct positive values"):
+        compute.fit_saturating_power_law([1.0, 1.0, 2.0], [3.0, 2.0, 1.0])
+    with pytest.raises(ValueError, match="length >= 3"):
+        compute.fit_saturating_power_law([1.0, 2.0], [2.0, 1.0])
+
+
+def test_gpt_non_embedding_params_is_the_count_without_the_embeddings():
+    from course_utils import gpt
+
+    model = gpt.GPT(30, 16, 24, 2, 4)
+    assert compute.gpt_non_embedding_params(24, 2) + (30 + 16) * 24 == model.count_params()
+    assert compute.gpt_non_embedding_params(24, 2) + (30 + 16) * 24 == gpt.gpt_parameter_count(30, 16, 24, 2)
+    with pytest.raises(ValueError, match="d_model"):
+        compute.gpt_non_embedding_params(0, 2)
+
+
+def test_train_language_model_learns_and_rejects_short_text():
+    import keras
+
+    from course_utils import gpt
+
+    rng = np.random.default_rng(0)
+    ids = np.tile(np.arange(1, 9), 400)  # a periodic text: perfectly predictable after one period
+    keras.utils.set_random_seed(0)
+    result = compute.train_language_model(gpt.GPT(9, 16, 16, 1, 2), ids, ids[:400], steps=60, batch_size=8, context=16)
+    assert result["tokens"] == 60 * 8 * 16 and result["heldout"] < 0.5 * np.log(8), result
+    with pytest.raises(ValueError, match="longer than context"):
+        compute.train_language_model(gpt.GPT(9, 16, 16, 1, 2), ids, rng.integers(0, 9, 10), steps=1, context=16)
