@@ -74,7 +74,34 @@ def logits(values, axis: int = -1, temperature: float = 1.0) -> tuple[np.ndarray
         raise ValueError(f"temperature must be a positive number, got {temperature!r}")
     if not (np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    _no_nan_or_plus_inf("logits", array)
+    if np.isneginf(array).all(axis=axis).any():
+        raise ValueError("logits are -inf for every class of some row: no class is left with any probability")
     return array, int(axis)
+
+
+def _no_nan_or_plus_inf(name: str, array: np.ndarray) -> None:
+    """Logits may be -inf (probability 0, as a mask makes them); NaN and +inf have no meaning."""
+    nan, plus_inf = int(np.count_nonzero(np.isnan(array))), int(np.count_nonzero(np.isposinf(array)))
+    if nan or plus_inf:
+        raise ValueError(
+            f"{name} must not contain NaN or +inf (-inf is allowed: probability 0), got {nan} NaN and "
+            f"{plus_inf} +inf in shape {array.shape}; a diverging model or a bad input produced them"
+        )
+
+
+def real_array(name: str, values) -> np.ndarray:
+    """``values`` as an array of real numbers (any shape, scalars too), for elementwise functions.
+
+    Strings, objects, booleans and complex numbers are refused; NaN and ±inf pass through, and
+    come out as NumPy and TensorFlow return them (NaN in gives NaN out).
+    """
+    array = np.asarray(values)
+    if array.dtype == np.bool_ or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return array
 
 
 def labels(values, num_classes: int, batch_size: int | None = None) -> np.ndarray:
@@ -100,6 +127,7 @@ def classification(values, class_labels, label_smoothing: float = 0.0, reduction
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     fraction("label_smoothing", label_smoothing)
+    _no_nan_or_plus_inf("logits", array)
     return array, labels(class_labels, array.shape[1], batch_size=array.shape[0])
 
 
@@ -163,6 +191,7 @@ def mlp_forward(params, x, activation: str, activations) -> np.ndarray:
     """``x`` as an array of shape (batch, n_inputs), after :func:`mlp_params`."""
     mlp_params(params, activation, activations)
     x = np.asarray(x)
+    x = finite_array("x", x, dtype=x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64)
     n_inputs = np.asarray(params[0]["W"]).shape[0]
     if x.ndim != 2 or x.shape[1] != n_inputs:
         raise ValueError(f"x must have shape (batch, {n_inputs}), got {x.shape}")

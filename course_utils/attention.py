@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from course_utils._checks import positive_int
+from course_utils._checks import finite_number, non_negative_int, positive_int, positive_number
 from course_utils.softmax import softmax as stable_softmax
 
 __all__ = [
@@ -98,6 +98,9 @@ def _bool_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> np.nd
 def check_attention_args(q, k, v, mask=None):
     """``(q, k, v, mask)`` for :func:`scaled_dot_product_attention`: float arrays, matching shapes, boolean mask."""
     q, k, v = real_array("q", q, 2), real_array("k", k, 2), real_array("v", v, 2)
+    for name, array in (("q", q), ("k", k), ("v", v)):
+        if np.isnan(array).any():
+            raise ValueError(f"{name} contains NaN: attention would spread it to every output that attends to it")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must have the same last dimension d_k, got q {q.shape} and k {k.shape}")
     if k.shape[-2] != v.shape[-2]:
@@ -183,8 +186,7 @@ def check_layer_norm_args(x, gamma, beta, eps) -> tuple[np.ndarray, np.ndarray, 
     x, gamma, beta = real_array("x", x), real_array("gamma", gamma), real_array("beta", beta)
     if gamma.shape != (x.shape[-1],) or beta.shape != (x.shape[-1],):
         raise ValueError(f"gamma and beta must have shape ({x.shape[-1]},), got {gamma.shape} and {beta.shape}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps!r}")
+    positive_number("eps", eps)
     return x, gamma, beta
 
 
@@ -206,9 +208,11 @@ def check_encoder_args(x, params: dict, activation: str) -> np.ndarray:
 
 
 def check_positions_args(T, d, max_wavelength) -> tuple[int, int]:
-    """``(T, d)`` as ints for :func:`sinusoidal_positions`: positive sizes, ``max_wavelength > 1``."""
+    """``(T, d)`` as ints for :func:`sinusoidal_positions`: positive sizes, ``d`` even, ``max_wavelength > 1``."""
     T, d = positive_int("T", T), positive_int("d", d)
-    if not max_wavelength > 1:
+    if d % 2:
+        raise ValueError(f"d must be even: the encoding is made of (sin, cos) pairs, got d={d}")
+    if not finite_number("max_wavelength", max_wavelength) > 1:
         raise ValueError(f"max_wavelength must be > 1, got {max_wavelength!r}")
     return T, d
 
@@ -218,7 +222,7 @@ def check_rope_args(x, positions, max_wavelength) -> tuple[np.ndarray, np.ndarra
     x = real_array("x", x, 2)
     if x.shape[-1] % 2:
         raise ValueError(f"RoPE rotates pairs of features: the last dimension must be even, got shape {x.shape}")
-    if not max_wavelength > 1:
+    if not finite_number("max_wavelength", max_wavelength) > 1:
         raise ValueError(f"max_wavelength must be > 1, got {max_wavelength!r}")
     if positions is None:
         return x, np.arange(x.shape[-2], dtype=np.float64)
@@ -282,8 +286,17 @@ def padding_mask(tokens_or_lengths, pad_id=0, max_length=None):
     return (np.arange(T)[None, :] < array[:, None])[:, None, :]  # lengths
 
 
+def check_split_heads_args(x, num_heads) -> tuple[np.ndarray, int]:
+    """``(x, num_heads)`` for :func:`split_heads`: ``x`` 3-D with a last axis divisible by ``num_heads``."""
+    x, num_heads = real_array("x", x, 3), positive_int("num_heads", num_heads)
+    if x.ndim != 3 or x.shape[-1] % num_heads:
+        raise ValueError(f"x must be (batch, T, num_heads * depth) with num_heads={num_heads}, got shape {x.shape}")
+    return x, num_heads
+
+
 def split_heads(x, num_heads):
     """``(batch, T, num_heads * depth)`` -> ``(batch, num_heads, T, depth)``: head ``h`` owns columns ``h*depth:(h+1)*depth``."""
+    x, num_heads = check_split_heads_args(x, num_heads)
     batch, length, width = x.shape
     return x.reshape(batch, length, num_heads, width // num_heads).transpose(0, 2, 1, 3)
 
@@ -414,7 +427,9 @@ def init_mha_params(d_model: int, num_heads: int, key_dim: int | None = None, se
     ``key_dim`` defaults to ``d_model // num_heads`` (then ``d_model`` must be divisible by
     ``num_heads``). Explained in notebooks/06_attention_transformer.ipynb.
     """
-    positive_int("num_heads", num_heads)
+    d_model, num_heads = positive_int("d_model", d_model), positive_int("num_heads", num_heads)
+    key_dim = None if key_dim is None else positive_int("key_dim", key_dim)
+    non_negative_int("seed", seed)
     if key_dim is None:
         if d_model % num_heads:
             raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}; pass key_dim explicitly")

@@ -58,6 +58,7 @@ Params = list[dict[str, np.ndarray]]
 
 def relu(z):
     """ReLU, ``max(z, 0)``. Explained in notebooks/01_forward_backward.ipynb."""
+    z = _checks.real_array("z", z)
     return np.maximum(z, 0)
 
 
@@ -66,7 +67,7 @@ def relu_derivative(z):
 
     Explained in notebooks/01_forward_backward.ipynb.
     """
-    z = np.asarray(z)
+    z = _checks.real_array("z", z)
     return (z > 0).astype(z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64)
 
 
@@ -76,7 +77,8 @@ def sigmoid(z):
     The course's one sigmoid (the LSTM of ``course_utils.text`` uses it too).
     Explained in notebooks/01_forward_backward.ipynb.
     """
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z)))
+    z = _checks.real_array("z", z)
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def sigmoid_derivative(z):
@@ -87,22 +89,25 @@ def sigmoid_derivative(z):
 
 def tanh(z):
     """Hyperbolic tangent. Explained in notebooks/01_forward_backward.ipynb."""
+    z = _checks.real_array("z", z)
     return np.tanh(z)
 
 
 def tanh_derivative(z):
     """tanh'(z) = 1 - tanh(z)**2. Explained in notebooks/01_forward_backward.ipynb."""
+    z = _checks.real_array("z", z)
     return 1.0 - np.tanh(z) ** 2
 
 
 def identity(z):
     """No activation at all: stacked layers then collapse into one linear map (notebook 01 shows it)."""
-    return np.asarray(z)
+    return _checks.real_array("z", z)
 
 
 def identity_derivative(z):
     """The identity's derivative, 1 everywhere. Explained in notebooks/01_forward_backward.ipynb."""
-    return np.ones_like(np.asarray(z, dtype=np.float64))
+    z = _checks.real_array("z", z)
+    return np.ones_like(z, dtype=np.float64)
 
 
 ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {

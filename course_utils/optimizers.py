@@ -212,7 +212,7 @@ def clip_by_global_norm(grads, max_norm):
     and Keras's ``global_clipnorm``: the direction of the whole update is kept, only its length is
     capped. Explained in notebooks/03_optimizers.ipynb.
     """
-    grads = [np.asarray(g, dtype=np.float64) for g in grads]
+    grads = [_checks.finite_array("gradient", g) for g in grads]
     max_norm = _checks.positive_number("max_norm", max_norm)
     global_norm = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
     scale = min(1.0, max_norm / global_norm) if global_norm > 0 else 1.0
@@ -223,7 +223,7 @@ def clip_by_global_norm(grads, max_norm):
 
 
 def _check_point(point) -> np.ndarray:
-    point = np.asarray(point, dtype=np.float64)
+    point = _checks.finite_array("point", point, min_ndim=1)
     if point.shape[-1:] != (2,):
         raise ValueError(f"expected a 2-D point (last axis of size 2), got shape {point.shape}")
     return point
@@ -325,8 +325,8 @@ def run_keras_optimizer(
 
 
 def _check_steps(step) -> np.ndarray:
-    step = np.asarray(step, dtype=np.float64)
-    if np.any(step < 0) or not np.all(np.isfinite(step)):
+    step = _checks.finite_array("step", step)
+    if np.any(step < 0):
         raise ValueError("step must be >= 0 (a number or an array of numbers)")
     return step
 
@@ -337,8 +337,7 @@ def linear_warmup(step, warmup_steps: int, initial_learning_rate: float, warmup_
     Explained in notebooks/03_optimizers.ipynb.
     """
     step = _check_steps(step)
-    if warmup_steps <= 0:
-        raise ValueError(f"warmup_steps must be > 0, got {warmup_steps!r}")
+    warmup_steps = _checks.positive_number("warmup_steps", warmup_steps)
     _check_learning_rate(initial_learning_rate)
     _check_learning_rate(warmup_target)
     fraction = np.minimum(step, warmup_steps) / warmup_steps
@@ -351,10 +350,9 @@ def cosine_decay(step, decay_steps: int, initial_learning_rate: float, alpha: fl
     ``lr(t) = lr0·((1 − α)·½(1 + cos(π·min(t, T)/T)) + α)``. Explained in notebooks/03_optimizers.ipynb.
     """
     step = _check_steps(step)
-    if decay_steps <= 0:
-        raise ValueError(f"decay_steps must be > 0, got {decay_steps!r}")
+    decay_steps = _checks.positive_number("decay_steps", decay_steps)
     _check_learning_rate(initial_learning_rate)
-    if not 0.0 <= alpha <= 1.0:
+    if not 0.0 <= _checks.finite_number("alpha", alpha) <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
     fraction = np.minimum(step, decay_steps) / decay_steps
     return initial_learning_rate * ((1 - alpha) * 0.5 * (1 + np.cos(np.pi * fraction)) + alpha)
@@ -378,8 +376,12 @@ def warmup_cosine_decay(
     step = _check_steps(step)
     if warmup_target is None:
         return cosine_decay(step, decay_steps, initial_learning_rate, alpha)
-    if warmup_steps <= 0:
-        raise ValueError(f"warmup_steps must be > 0 when warmup_target is given, got {warmup_steps!r}")
+    if (
+        isinstance(warmup_steps, bool)
+        or not isinstance(warmup_steps, (int, float, np.integer, np.floating))
+        or warmup_steps <= 0
+    ):
+        raise ValueError(f"warmup_steps must be a number > 0 when warmup_target is given, got {warmup_steps!r}")
     warm = linear_warmup(step, warmup_steps, initial_learning_rate, warmup_target)
     decay = cosine_decay(np.maximum(step - warmup_steps, 0), decay_steps, warmup_target, alpha)
     return np.where(step < warmup_steps, warm, decay)

@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 
 from course_utils import _checks, text
+from course_utils import attention as at
+from course_utils import backprop as bp
 from course_utils import compression as cp
 from course_utils import compute as cm
 from course_utils import explain as ex
+from course_utils import optimizers as op
+from course_utils import softmax as sm
 
 NAN, INF = float("nan"), float("inf")
 RNG = np.random.default_rng(0)
@@ -36,6 +40,62 @@ def _distill(labels=(0,), student=None, teacher=None, **options):
 
 
 CASES = {
+    # softmax and cross-entropy
+    "softmax of NaN": (lambda: sm.softmax([1.0, NAN]), "must not contain NaN or \\+inf .* got 1 NaN and 0 \\+inf"),
+    "softmax of +inf": (lambda: sm.softmax([1.0, INF]), "got 0 NaN and 1 \\+inf"),
+    "softmax of a row of -inf": (lambda: sm.softmax([[0.0, 1.0], [-INF, -INF]]), "-inf for every class of some row"),
+    "logsumexp of +inf": (lambda: sm.logsumexp([INF, 1.0]), "must not contain NaN or \\+inf"),
+    "log_softmax of strings": (lambda: sm.log_softmax(["a", "b"]), "logits must be an array of real numbers"),
+    "cross_entropy of NaN": (lambda: sm.cross_entropy(np.array([[NAN, 1.0]]), [0]), "must not contain NaN"),
+    "cross_entropy_grad of +inf": (lambda: sm.cross_entropy_grad(np.array([[INF, 1.0]]), [0]), "1 \\+inf"),
+    "cross_entropy of an empty batch": (
+        lambda: sm.cross_entropy(np.zeros((0, 3)), np.zeros(0, int)),
+        r"logits must not be empty, got shape \(0, 3\)",
+    ),
+    # attention
+    "init_mha_params with d_model 0": (lambda: at.init_mha_params(0, 2), "d_model must be a positive integer, got 0"),
+    "init_mha_params with a string": (lambda: at.init_mha_params("8", 2), "d_model must be a positive integer"),
+    "init_mha_params with key_dim 0": (lambda: at.init_mha_params(8, 2, key_dim=0), "key_dim must be a positive"),
+    "split_heads into 0 heads": (lambda: at.split_heads(np.zeros((1, 2, 4)), 0), "num_heads must be a positive"),
+    "split_heads into 3 heads of 4 columns": (
+        lambda: at.split_heads(np.zeros((1, 2, 4)), 3),
+        r"x must be \(batch, T, num_heads \* depth\) with num_heads=3",
+    ),
+    "attention of NaN queries": (
+        lambda: at.scaled_dot_product_attention(np.full((2, 4), NAN), np.ones((2, 4)), np.ones((2, 4))),
+        "q contains NaN",
+    ),
+    "attention softmax of NaN": (lambda: at.softmax(np.array([NAN, 1.0])), "must not contain NaN"),
+    "sinusoidal positions with odd d": (lambda: at.sinusoidal_positions(4, 5), "d must be even"),
+    "sinusoidal positions with a string wavelength": (
+        lambda: at.sinusoidal_positions(4, 6, max_wavelength="1e4"),
+        "max_wavelength must be a real number",
+    ),
+    "layer_norm with a string eps": (
+        lambda: at.layer_norm(np.ones((2, 4)), np.ones(4), np.zeros(4), "1e-5"),
+        "eps must be a positive number",
+    ),
+    # optimizers
+    "rosenbrock of NaN": (lambda: op.rosenbrock([NAN, 1.0]), "point must be finite, got 1 NaN"),
+    "rosenbrock of strings": (lambda: op.rosenbrock(["a", 1.0]), "point must be an array of real numbers"),
+    "warmup_cosine_decay at step '1'": (
+        lambda: op.warmup_cosine_decay("1", 0.1, 100),
+        "step must be an array of real numbers",
+    ),
+    "cosine_decay over '100' steps": (lambda: op.cosine_decay(1, "100", 0.1), "decay_steps must be a positive number"),
+    "linear_warmup over 0 steps": (lambda: op.linear_warmup(1, 0, 0.0, 0.1), "warmup_steps must be a positive"),
+    "clip_by_global_norm of NaN gradients": (
+        lambda: op.clip_by_global_norm([np.array([NAN, 1.0])], 1.0),
+        "gradient must be finite, got 1 NaN",
+    ),
+    # backprop
+    "relu of a string": (lambda: bp.relu("a"), "z must be an array of real numbers"),
+    "sigmoid of booleans": (lambda: bp.sigmoid(np.array([True])), "z must be an array of real numbers, got dtype bool"),
+    "tanh_derivative of objects": (lambda: bp.tanh_derivative([None]), "z must be an array of real numbers"),
+    "mlp_forward of NaN": (
+        lambda: bp.mlp_forward(bp.init_mlp([2, 3, 2], np.random.default_rng(0)), np.array([[NAN, 1.0]])),
+        "x must be finite, got 1 NaN",
+    ),
     # text
     "perplexity overflows": (lambda: text.perplexity(1000), r"overflows a float for nats > 709\.78"),
     "perplexity of True": (lambda: text.perplexity(True), "nats must be a real number"),
@@ -146,3 +206,17 @@ def test_shared_checks():
         _checks.non_negative_number("n", -0.5)
     with pytest.raises(ValueError, match="labels must be >= 0"):
         _checks.integer_array("labels", [-1, 0], low=0)
+
+
+def test_documented_non_finite_behaviour():
+    """Where NaN or -inf is the mathematically right answer, it is returned, as NumPy and TensorFlow do."""
+    import tensorflow as tf
+
+    # -inf logits are allowed (a mask makes them): probability exactly 0, the rest renormalised.
+    np.testing.assert_allclose(sm.softmax([0.0, -INF, 0.0]), [0.5, 0.0, 0.5])
+    np.testing.assert_allclose(sm.softmax([0.0, -INF]), tf.nn.softmax([0.0, -INF]).numpy())
+    # Elementwise activations propagate NaN like tf.nn: NaN in, NaN out.
+    for ours, theirs in [(bp.relu, tf.nn.relu), (bp.sigmoid, tf.math.sigmoid), (bp.tanh, tf.math.tanh)]:
+        got, want = ours(np.array([NAN, 1.0])), theirs(tf.constant([NAN, 1.0], tf.float64)).numpy()
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
