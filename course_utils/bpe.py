@@ -14,6 +14,7 @@ same vocabulary and merges. Only the standard library and ``regex`` are imported
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from itertools import pairwise
 
@@ -68,7 +69,8 @@ def merge_pair(symbols, pair):
 
 def learn_bpe(texts, num_merges):
     """``(vocabulary, merges)``: the 256 byte symbols then one token per merge; ``merges`` in the
-    order learnt, each the most frequent adjacent pair over all words (ties: the larger pair)."""
+    order learnt, each the most frequent adjacent pair over all words (ties: the smaller pair).
+    A heap holds (-count, pair) entries; an entry whose count is stale is skipped when popped."""
     check_learn_bpe_inputs(texts, num_merges)
     word_counts = Counter(word for text in texts for word in pretokenize(text))
     words = [list(word) for word in word_counts]
@@ -78,20 +80,30 @@ def learn_bpe(texts, num_merges):
         for pair in pairwise(symbols):
             pair_counts[pair] += counts[number]
             words_with[pair].add(number)
+    heap = [(-count, pair) for pair, count in pair_counts.items()]
+    heapq.heapify(heap)
     merges = []
-    while len(merges) < num_merges and pair_counts:
-        best = max(pair_counts, key=lambda pair: (pair_counts[pair], pair))
+    while len(merges) < num_merges and heap:
+        count, best = heapq.heappop(heap)
+        if -count != pair_counts.get(best, 0) or count == 0:
+            continue  # stale entry
         merges.append(best)
+        changed = set()
         for number in words_with.pop(best):
             symbols = words[number]
             for pair in pairwise(symbols):
                 pair_counts[pair] -= counts[number]
-                if pair_counts[pair] <= 0:
-                    del pair_counts[pair]
+                changed.add(pair)
             words[number] = symbols = merge_pair(symbols, best)
             for pair in pairwise(symbols):
                 pair_counts[pair] += counts[number]
                 words_with[pair].add(number)
+                changed.add(pair)
+        for pair in changed:
+            if pair_counts[pair] > 0:
+                heapq.heappush(heap, (-pair_counts[pair], pair))
+            else:
+                del pair_counts[pair]
     vocabulary = list(BYTE_SYMBOLS.values()) + [left + right for left, right in merges]
     return vocabulary, merges
 
