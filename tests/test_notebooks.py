@@ -74,3 +74,39 @@ def test_consecutive_stream_chunks_are_merged():
     merged = coalesce_streams(outputs)
     # nbval merges every stdout chunk into one before comparing; we keep the order of interleaved streams
     assert [(o["name"], o["text"]) for o in merged] == [("stdout", "ab\n"), ("stderr", "w\n"), ("stdout", "c\n")]
+
+
+def test_inserting_a_cell_keeps_every_other_id_and_output():
+    """from-script into an existing notebook (jupytext): matched cells keep their id and outputs."""
+    notebook = nbformat.read(ROOT / "notebooks" / "00_setup.ipynb", as_version=4)
+    script = notebook_to_script(notebook)
+    first_code = script.index("\n# %%\n")
+    inserted = script[:first_code] + "\n# %%\nprint('a new cell')\n" + script[first_code:]
+    again = script_to_notebook(inserted, notebook)
+    assert len(again.cells) == len(notebook.cells) + 1
+    new = [cell for cell in again.cells if cell.source == "print('a new cell')"]
+    assert len(new) == 1 and new[0].id not in {cell.id for cell in notebook.cells}
+    kept = [cell for cell in again.cells if cell.source != "print('a new cell')"]
+    assert [cell.id for cell in kept] == [cell.id for cell in notebook.cells]
+    assert [cell.get("outputs") for cell in kept] == [cell.get("outputs") for cell in notebook.cells]
+
+
+def test_raw_cells_survive_the_round_trip():
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_raw_cell("raw text\n  kept as is")]
+    )
+    again = script_to_notebook(notebook_to_script(notebook))
+    assert [(c.cell_type, c.source) for c in again.cells] == [("markdown", "# Title"), ("raw", "raw text\n  kept as is")]
+
+
+def test_execute_passes_the_environment_to_the_kernel_only(tmp_path):
+    import os
+
+    from tools.notebook import execute_notebook
+
+    path = tmp_path / "env.ipynb"
+    code = "import os\nprint(os.environ.get('COURSE_TOOL_TEST', 'unset'))"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
+    execute_notebook(path, path, env={"COURSE_TOOL_TEST": "kernel-only"}, timeout=120)
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "kernel-only\n"
+    assert "COURSE_TOOL_TEST" not in os.environ

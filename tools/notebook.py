@@ -1,14 +1,19 @@
-"""Author and execute the course notebooks.
+"""Author and execute the course notebooks, with the field's tools: jupytext, nbconvert, nbclient.
 
     python tools/notebook.py from-script lesson.py notebooks/NN_topic.ipynb   # percent script -> notebook
     python tools/notebook.py to-script notebooks/NN_topic.ipynb lesson.py     # notebook -> percent script
     python tools/notebook.py execute notebooks/NN_topic.ipynb [...]            # run, store outputs in place
     python tools/notebook.py normalise notebooks/NN_topic.ipynb [...]          # clean stored outputs, no run
 
-A percent script has ``# %%`` before each code cell and ``# %% [markdown]`` before each markdown
-cell, whose lines start with ``# ``. ``execute`` runs the notebook top to bottom with the
-environment's ``python3`` kernel and writes it back with outputs and execution counts (nbval needs
-both) and with only the metadata a reader needs, so diffs stay small.
+A percent script (jupytext's ``py:percent`` format) has ``# %%`` before each code cell,
+``# %% [markdown]`` before each markdown cell, whose lines start with ``# ``, and ``# %% [raw]``
+before each raw cell. ``from-script`` into an existing notebook keeps the stored outputs and the
+cell ids of every cell whose text it finds again (jupytext's ``combine_inputs_with_outputs``):
+inserting a cell gives that cell a new id and leaves every other id as it was. ``execute`` runs the
+notebook top to bottom with the environment's ``python3`` kernel (``env`` goes to the kernel
+process, not into this one) and writes it back with outputs and execution counts (nbval needs
+both). ``normalise`` is a chain of nbconvert preprocessors: only the metadata a reader needs, merged
+stream chunks, and no log noise or machine paths in the outputs of unchecked cells.
 """
 
 from __future__ import annotations
@@ -25,56 +30,50 @@ import nbformat
 from course_utils.environment import TENSORFLOW_NOISE
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+FORMAT = "py:percent"
+_ID = re.compile(r"c(\d{3,})")
 
 
-def script_to_notebook(text: str) -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook()
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            cells.append(("markdown" if "[markdown]" in line else "code", []))
-        elif cells:
-            cells[-1][1].append(line)
-        elif line.strip():
-            raise ValueError("a percent script must start with a '# %%' line")
-    for kind, lines in cells:
-        while lines and not lines[-1].strip():
-            lines.pop()
-        if kind == "markdown":
-            body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
-            notebook.cells.append(nbformat.v4.new_markdown_cell(body))
-        else:
-            notebook.cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
+def _jupytext():
+    try:
+        import jupytext
+    except ImportError as error:  # pragma: no cover - jupytext is in requirements.txt
+        raise SystemExit(
+            "tools/notebook.py needs jupytext: pip install jupytext (it is in requirements.txt)"
+        ) from error
+    return jupytext
+
+
+def script_to_notebook(text: str, existing: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
+    """The notebook a percent script describes; with ``existing``, its outputs and ids are kept where
+    a cell's text is found again."""
+    jupytext = _jupytext()
+    notebook = jupytext.reads(text, fmt=FORMAT)
+    for cell in notebook.cells:
+        cell.pop("id", None)  # new cells get the next free id in normalise(), matched ones keep theirs
+    if existing is not None:
+        from jupytext.combine import combine_inputs_with_outputs
+
+        notebook = combine_inputs_with_outputs(notebook, existing, fmt=FORMAT)
     return normalise(notebook)
 
 
 def notebook_to_script(notebook: nbformat.NotebookNode) -> str:
-    parts = []
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            body = "\n".join(("# " + line) if line else "#" for line in cell.source.splitlines())
-            parts.append("# %% [markdown]\n" + body)
-        elif cell.cell_type == "code":
-            parts.append("# %%\n" + cell.source)
-    return "\n\n".join(parts) + "\n"
+    """The percent script of ``notebook``, without a metadata header (tags are kept on the ``# %%`` line)."""
+    jupytext = _jupytext()
+    notebook = nbformat.from_dict(notebook)
+    notebook.metadata = nbformat.NotebookNode(jupytext={"notebook_metadata_filter": "-all"})
+    return jupytext.writes(notebook, fmt=FORMAT)
 
 
 def coalesce_streams(outputs: list) -> list:
     """Merge consecutive stream outputs of the same name (stdout/stderr), as nbval compares them:
-    how a print is split into chunks depends on flush timing, which would make noisy diffs."""
-    merged: list = []
-    for output in outputs:
-        previous = merged[-1] if merged else None
-        if (
-            output.get("output_type") == "stream"
-            and previous is not None
-            and previous.get("output_type") == "stream"
-            and previous.get("name") == output.get("name")
-        ):
-            previous["text"] = previous["text"] + output["text"]
-        else:
-            merged.append(output)
-    return merged
+    how a print is split into chunks depends on flush timing, which would make noisy diffs.
+    nbconvert's ``CoalesceStreamsPreprocessor`` does the work."""
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.from_dict(output) for output in outputs])
+    return CoalesceStreamsPreprocessor().preprocess_cell(cell, {}, 0)[0].outputs
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,26 +135,53 @@ def clean_outputs(cell: nbformat.NotebookNode) -> None:
     cell.outputs = kept
 
 
+def _stable_ids(notebook: nbformat.NotebookNode) -> None:
+    """Keep every cell's id that is valid and unique; give the others the next free ``cNNN``."""
+    seen: set[str] = set()
+    numbers = [int(m[1]) for cell in notebook.cells if (m := _ID.fullmatch(str(cell.get("id", ""))))]
+    next_number = max(numbers, default=-1) + 1
+    for cell in notebook.cells:
+        cell_id = cell.get("id")
+        if not cell_id or cell_id in seen or not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", str(cell_id)):
+            cell_id, next_number = f"c{next_number:03d}", next_number + 1
+        cell.id = cell_id
+        seen.add(cell_id)
+
+
+def _preprocessors():
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CoalesceStreamsPreprocessor, Preprocessor
+
+    class CleanOutputs(Preprocessor):
+        """:func:`clean_outputs` on every code cell, then stream chunks merged again."""
+
+        def preprocess_cell(self, cell, resources, index):
+            if cell.cell_type == "code":
+                clean_outputs(cell)
+                for output in cell.outputs:
+                    if output.output_type in ("display_data", "execute_result"):
+                        output.metadata = nbformat.NotebookNode(
+                            {k: v for k, v in output.get("metadata", {}).items() if k != "needs_background"}
+                        )
+            return cell, resources
+
+    keep_metadata = ClearMetadataPreprocessor(
+        preserve_cell_metadata_mask=["tags"],
+        preserve_nb_metadata_mask=[("kernelspec",), ("language_info", "name"), ("language_info", "pygments_lexer")],
+    )
+    return [CoalesceStreamsPreprocessor(), CleanOutputs(), CoalesceStreamsPreprocessor(), keep_metadata]
+
+
 def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Keep only the metadata a reader needs; stable cell ids; no timing records; no log noise or
-    machine paths in the outputs of unchecked cells (:func:`clean_outputs`)."""
+    machine paths in the outputs of unchecked cells (:func:`clean_outputs`); raw cells kept."""
     notebook.nbformat, notebook.nbformat_minor = 4, 5
-    notebook.metadata = nbformat.NotebookNode(
-        kernelspec=dict(KERNELSPEC), language_info={"name": "python", "pygments_lexer": "ipython3"}
-    )
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"c{index:03d}"
-        tags = cell.get("metadata", {}).get("tags")
-        cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
-        if cell.cell_type == "code":
-            cell.outputs = coalesce_streams(cell.get("outputs", []))
-            clean_outputs(cell)
-            cell.outputs = coalesce_streams(cell.outputs)  # chunks a removed line used to separate
-            for output in cell.outputs:
-                if "metadata" in output and output.output_type in ("display_data", "execute_result"):
-                    output.metadata = nbformat.NotebookNode(
-                        {k: v for k, v in output.metadata.items() if k not in ("needs_background",)}
-                    )
+    notebook.metadata.setdefault("kernelspec", dict(KERNELSPEC))
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata.setdefault("language_info", {"name": "python", "pygments_lexer": "ipython3"})
+    for preprocessor in _preprocessors():
+        notebook, _ = preprocessor.preprocess(notebook, {})
+    notebook.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    _stable_ids(notebook)
     return notebook
 
 
@@ -170,21 +196,15 @@ def execute_notebook(
 
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
-    saved_env = dict(os.environ)
-    os.environ.update(env or {})
     started = time.perf_counter()
-    try:
-        client = NotebookClient(
-            notebook,
-            timeout=timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent.resolve())}},
-            record_timing=False,
-        )
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+        record_timing=False,
+    )
+    client.execute(env={**os.environ, **(env or {})})  # the kernel's environment; this process's is untouched
     seconds = time.perf_counter() - started
     if output_path is not None:
         nbformat.write(normalise(notebook), output_path)
@@ -208,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
 
     if arguments.command == "from-script":
-        nbformat.write(script_to_notebook(arguments.script.read_text(encoding="utf-8")), arguments.notebook)
+        existing = nbformat.read(arguments.notebook, as_version=4) if arguments.notebook.exists() else None
+        notebook = script_to_notebook(arguments.script.read_text(encoding="utf-8"), existing)
+        nbformat.write(notebook, arguments.notebook)
     elif arguments.command == "to-script":
         notebook = nbformat.read(arguments.notebook, as_version=4)
         arguments.script.write_text(notebook_to_script(notebook), encoding="utf-8")
