@@ -263,7 +263,7 @@ def train_review_classifier(train_top_layers: int = 1, epochs: int = 1, seed: in
     import keras_hub
     from keras import layers
 
-    from course_utils import bert, convert
+    from course_utils import bert, convert, tokenization
     from course_utils.repro import set_seed
 
     positive_int("train_top_layers", train_top_layers)
@@ -275,13 +275,21 @@ def train_review_classifier(train_top_layers: int = 1, epochs: int = 1, seed: in
         raise ValueError(f"train_top_layers must be at most {sizes['num_layers']}, got {train_top_layers}")
     encoder = bert.build_bert_encoder(**sizes, dropout=0.0, name="minilm")
     convert.load_bert_weights(encoder, convert.read_safetensors(paths["model.safetensors"]))
-    tokenizer = keras_hub.tokenizers.BertTokenizer(vocabulary=str(paths["vocab.txt"]), lowercase=True)
+    vocabulary = bert.load_vocabulary(paths["vocab.txt"])
+    # MiniLM's own tokenizer (BERT's basic tokenizer + WordPiece), as in notebook 07
+    normalizer = tokenization.BertTextNormalizer(name="bert_text_normalizer")
+    tokenizer = keras_hub.tokenizers.WordPieceTokenizer(
+        vocabulary=vocabulary, lowercase=False, strip_accents=True, oov_token="[UNK]", name="minilm_wordpiece"
+    )
 
     reviews = data.load_movie_reviews(verbose=verbose)
     texts, labels = np.asarray(reviews["texts"], dtype=object), np.asarray(reviews["labels"], dtype=np.int32)
     train_index = bert.split_by_movie(reviews["movies"])["train"]
     ids, mask = bert.pack_token_ids(
-        tokenizer.tokenize(list(texts[train_index])), MINILM_SEQUENCE_LENGTH, cls_id=101, sep_id=102
+        tokenization.wordpiece_encode(list(texts[train_index]), vocabulary),
+        MINILM_SEQUENCE_LENGTH,
+        cls_id=101,
+        sep_id=102,
     )
     lengths = mask.sum(axis=1)
     frozen = sizes["num_layers"] - train_top_layers
@@ -325,7 +333,7 @@ def train_review_classifier(train_top_layers: int = 1, epochs: int = 1, seed: in
     packer = keras_hub.layers.StartEndPacker(
         sequence_length=MINILM_SEQUENCE_LENGTH, start_value=101, end_value=102, pad_value=0, return_padding_mask=True
     )
-    packed_ids, packed_mask = packer(tokenizer(review_input))
+    packed_ids, packed_mask = packer(tokenizer(normalizer(review_input)))
     encoded = encoder(
         {
             "token_ids": packed_ids,
@@ -348,6 +356,8 @@ def review_classifier(retrain: bool = False, verbose: bool = True):
 
     Explained in notebooks/10_explainability.ipynb.
     """
+    from course_utils import tokenization  # noqa: F401 (registers the text normaliser layer the saved model uses)
+
     return _cached_or_trained("review_classifier", (None,), (None, 1), train_review_classifier, retrain, verbose)
 
 
