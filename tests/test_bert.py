@@ -200,3 +200,23 @@ def test_bootstrap_interval_rejects_bad_input():
         bert.bootstrap_interval([])
     with pytest.raises(ValueError, match="level"):
         bert.bootstrap_interval([1, 0], level=1.5)
+
+
+def test_masked_average_pooling_ignores_padding_and_unmasked_pooling_dilutes():
+    """Seed 003's pitfall in numbers: Keras' GlobalAveragePooling1D with the padding mask equals the
+    NumPy mean over real tokens; without it the padding's vectors are averaged in."""
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(3, 10, 4)).astype(np.float32)
+    real = np.zeros((3, 10), dtype=bool)
+    for row, length in enumerate((2, 5, 10)):
+        real[row, :length] = True
+    vectors[~real] = 7.0  # whatever the padding positions hold
+    pooling = keras.layers.GlobalAveragePooling1D()
+    masked = np.asarray(pooling(vectors, mask=real))
+    expected = np.stack([vectors[row][real[row]].mean(axis=0) for row in range(3)])
+    np.testing.assert_allclose(masked, expected, atol=1e-6)
+    unmasked = np.asarray(pooling(vectors))
+    np.testing.assert_allclose(unmasked, vectors.mean(axis=1), atol=1e-6)
+    assert np.abs(unmasked[0] - expected[0]).max() > 1.0  # 8 of 10 positions are padding
+    np.testing.assert_allclose(unmasked[2], expected[2], atol=1e-6)  # no padding, no difference
