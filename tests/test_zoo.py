@@ -23,8 +23,16 @@ def test_mnist_cnn_architecture_matches_notebook_04():
     by_formula = 3 * 3 * 1 * 32 + 4 * 32 + 3 * 3 * 32 * 64 + 4 * 64 + 5 * 5 * 64 * 128 + 4 * 128 + 128 * 10 + 10
     assert model.count_params() == by_formula == 225_706
     assert model.input_shape == (None, 28, 28, 1) and model.input.dtype == "uint8"
-    probabilities = model(np.zeros((2, 28, 28, 1), np.uint8)).numpy()
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert model.get_layer("classifier").activation.__name__ == "linear", "04's model ends in logits"
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28, 1), dtype=np.uint8)
+    logits = model(images, training=False).numpy()
+    served = zoo.with_softmax(model)  # the form notebooks 09-11 load: same layers, softmax in 'classifier'
+    assert [layer.name for layer in served.layers] == [layer.name for layer in model.layers]
+    assert served.get_layer("classifier").activation.__name__ == "softmax"
+    reference = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        served(images, training=False).numpy(), reference / reference.sum(1, keepdims=True), atol=1e-6
+    )
     # without BatchNorm: its 4 numbers per channel go, a bias per conv filter and hidden unit comes back
     assert zoo.build_mnist_cnn(batch_norm=False, dropout=0.0).count_params() == 225_706 - 4 * 224 + 224
 
@@ -68,6 +76,8 @@ def test_bad_arguments_raise_value_error():
         zoo.build_mnist_cnn(dropout=1.5)
     with pytest.raises(ValueError, match="epochs"):
         zoo.train_mnist_cnn(epochs=0)
+    with pytest.raises(ValueError, match="a layer named 'classifier'"):
+        zoo.with_softmax(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
     with pytest.raises(ValueError, match="train_top_layers"):
         zoo.train_review_classifier(train_top_layers=0)
 
@@ -170,7 +180,7 @@ def test_zoo_char_model_is_the_model_notebook_05_defines():
     model = zoo.build_char_model(vocabulary_size=74, embedding_dim=64, units=256)
     assert model.get_layer("lstm").count_params() == 4 * (256 * (64 + 256) + 256)
     assert model.count_params() == 74 * 64 + 4 * (256 * (64 + 256) + 256) + 256 * 74 + 74
-    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm'\]"):
+    with pytest.raises(ValueError, match=r"cell must be one of \['gru', 'lstm', 'simple_rnn'\]"):
         zoo.build_char_model(74, 64, 256, cell="rnn")
 
 

@@ -86,16 +86,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     arguments = parser.parse_args(argv)
     seconds = arguments.seconds if arguments.seconds is not None else text.training_seconds()
 
-    from keras import layers
-
     course_utils.set_seed(42)
     works = data.load_shakespeare()
-    train_works = None if course_utils.full_training() else text.DEFAULT_TRAIN_WORKS
-    train_text, heldout_text, train_names = text.split_corpus(works, text.HELDOUT_WORK, train_works)
-    lookup = layers.StringLookup(vocabulary=text.character_vocabulary(train_text), mask_token=None)
-    vocabulary_size = lookup.vocabulary_size()
-    train_ids = lookup(tf.strings.unicode_split(train_text, "UTF-8")).numpy()
-    heldout_ids = lookup(tf.strings.unicode_split(heldout_text, "UTF-8")).numpy()
+    full = course_utils.full_training()
+    train_ids, heldout_ids, vocabulary_size = text.encoded_split(works, full=full)  # 05's split and ids
+    # only for the names printed below and the characters of the printed sample
+    train_text, _, train_names = text.split_corpus(works, text.HELDOUT_WORK, None if full else text.DEFAULT_TRAIN_WORKS)
+    vocabulary = ["[UNK]", *text.character_vocabulary(train_text)]
     print(
         f"training on {len(train_names)} works ({len(train_ids):,} characters), held out: "
         f"{text.HELDOUT_WORK} ({len(heldout_ids):,} characters), vocabulary {vocabulary_size}"
@@ -125,7 +122,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
 
     probabilities_of = tf.function(lambda window: model(window, training=False))
-    vocabulary = lookup.get_vocabulary()
     generated = list(heldout_ids[:WINDOW])
     rng = np.random.default_rng(42)
     probabilities_of(tf.one_hot([generated[-WINDOW:]], vocabulary_size))  # trace once, outside the clock
