@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 __all__ = ["TensorParallelGPT", "all_reduce", "column_split", "megatron_mlp", "row_split"]
 
@@ -40,8 +42,6 @@ def row_split(matrix, parts):
 
 def all_reduce(partials, devices):
     """Sum the partial results and give every device the total (here: one ``tf.add_n`` per device)."""
-    import tensorflow as tf
-
     totals = []
     for device in devices:
         with tf.device(device):
@@ -52,9 +52,6 @@ def all_reduce(partials, devices):
 def megatron_mlp(x, w_in, b_in, w_out, b_out, devices):
     """``GELU(x W₁ + b₁) W₂ + b₂`` with ``W₁`` split by columns and ``W₂`` by rows over ``devices``:
     ``w_in``, ``b_in``, ``w_out`` are lists with one shard per device; one all-reduce at the end."""
-    import keras
-    import tensorflow as tf
-
     partials = []
     for device, w1, b1, w2 in zip(devices, w_in, b_in, w_out, strict=True):
         with tf.device(device):
@@ -67,8 +64,6 @@ def megatron_mlp(x, w_in, b_in, w_out, b_out, devices):
 
 
 def _layer_norm(x, layer):
-    import tensorflow as tf
-
     mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
     return (x - mean) * tf.math.rsqrt(variance + layer.epsilon) * layer.gamma + layer.beta
 
@@ -84,8 +79,6 @@ class TensorParallelGPT:
     """
 
     def __init__(self, gpt, devices):
-        import tensorflow as tf
-
         self.gpt, self.devices = gpt, list(devices)
         parts = len(self.devices)
         d, heads = gpt.sizes["d_model"], gpt.sizes["num_heads"]
@@ -124,8 +117,6 @@ class TensorParallelGPT:
         return self.replicated[id(variable)]
 
     def _attention(self, x, block, shard):
-        import tensorflow as tf
-
         batch, length = tf.shape(x)[0], tf.shape(x)[1]
         visible = tf.linalg.band_part(tf.ones((length, length), tf.bool), -1, 0)
         partials = []
@@ -145,8 +136,6 @@ class TensorParallelGPT:
         return all_reduce(partials, self.devices)[0] + self._replica(block.attention.proj.bias)
 
     def __call__(self, token_ids):
-        import tensorflow as tf
-
         gpt = self.gpt
         embedding = gpt.embedding
         tokens = self._replica(embedding.token_embeddings)
@@ -176,8 +165,6 @@ class TensorParallelGPT:
     def full_gradients(self, gradients):
         """Gradients of :attr:`variables` (same order) reassembled into the original model's
         ``trainable_variables`` order and shapes."""
-        import tensorflow as tf
-
         dense = [tf.convert_to_tensor(g).numpy() for g in gradients]  # an embedding's gradient comes as IndexedSlices
         by_variable = dict(zip((id(v) for v in self.variables), dense, strict=True))
         parts = len(self.devices)

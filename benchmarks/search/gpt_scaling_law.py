@@ -30,7 +30,7 @@ GPT_SHAPES = [(16, 2, 2), (32, 2, 2), (48, 2, 4), (64, 3, 4), (96, 3, 4)]  # (d_
 LSTM_UNITS = [16, 32, 64, 128, 256]  # embedding 32, as in notebook 11's LSTM sweep
 ISOFLOP = {
     1e11: [(16, 2, 2), (32, 2, 2), (48, 2, 4), (64, 3, 4)],
-    3e11: [(32, 2, 2), (48, 2, 4), (64, 3, 4), (96, 3, 4)],
+    3e11: [(16, 2, 2), (32, 2, 2), (48, 2, 4), (64, 3, 4), (96, 3, 4)],
 }
 
 
@@ -71,9 +71,12 @@ def main(parts):
                 print(json.dumps(rows[-1]), flush=True)
         results["fixed_tokens"] = rows
     if "isoflop" in parts:
-        rows = []
+        rows = results.get("isoflop", [])  # runs already stored are kept, not repeated
+        done = {(row["budget"], row["d_model"], row["num_layers"]) for row in rows}
         for budget, shapes in ISOFLOP.items():
             for shape in shapes:
+                if (budget, *shape[:2]) in done:
+                    continue
                 n = compute.gpt_non_embedding_params(*shape[:2])
                 steps = max(1, round(budget / (6 * n * BATCH * CONTEXT)))
                 rows.append({"budget": budget, **run_gpt(shape, steps, 0, train_ids, heldout_ids, vocabulary_size)})
