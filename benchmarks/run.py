@@ -34,14 +34,17 @@ COMPARISONS = [
     (
         "MNIST: the course CNN (04) beside the keras-io convnet recipe",
         [
-            ("course CNN (04_mnist_cnn)", "04_mnist_cnn",
+            ("course CNN (04_mnist_cnn, in the lesson: its clock watches the validation split)", "04_mnist_cnn",
              {"test accuracy": "cnn_test_accuracy", "train seconds": "cnn_train_seconds",
-              "seconds to 99.2%": "cnn_seconds_to_99.2", "parameters": "cnn_params"}),
+              "seconds to 99.2% (validation)": "cnn_seconds_to_99.2_validation", "parameters": "cnn_params"}),
+            ("course CNN, 04's recipe timed on the test set (benchmarks only)", "mnist_keras_io_convnet",
+             {"test accuracy": "cnn_test_accuracy_benchmark", "seconds to 99.2% (test)": "cnn_seconds_to_99.2"}),
             ("keras-io recipe (anchor)", "mnist_keras_io_convnet",
              {"test accuracy": "anchor_test_accuracy", "train seconds": "anchor_train_seconds",
-              "seconds to 99.2%": "anchor_seconds_to_99.2", "parameters": "anchor_params"}),
+              "seconds to 99.2% (test)": "anchor_seconds_to_99.2", "parameters": "anchor_params"}),
         ],
-        "Goal: the course model reaches 99.2% test accuracy in at most a third of the recipe's time.",
+        "Goal: the course model reaches 99.2% test accuracy in at most a third of the recipe's time. Both test-set "
+        "clocks run in the benchmark script, never in the lesson, where the test set decides nothing.",
     ),
     (
         "Shakespeare: the course LSTM (05) beside the keras-io char-LSTM recipe, equal CPU seconds",
@@ -115,7 +118,10 @@ COMPARISONS = [
             ("student CNN, distilled from the teacher", "09_compression_deployment",
              {"test accuracy": "student_distilled_test_accuracy", "parameters": "student_params"}),
         ],
-        "Goal: int8 at least 4x smaller than float with at most 0.3 points of accuracy lost. The students "
+        "Goal: int8 at least 4x smaller than float with at most 0.3 points of accuracy lost. The size goal is "
+        "missed by the file (int8_size_ratio in the per-item table, about 3.8x): its weights shrink about 4x, but "
+        "biases stay int32/float32 and the flatbuffer adds quantisation parameters and structure (09 prints both ratios). "
+        "The students "
         "train on a reduced set with the same steps and seed; the teacher is the 04 model.",
     ),
 ]  # fmt: skip
