@@ -31,14 +31,16 @@ __all__ = [
     "embedding_params",
     "fit_power_law",
     "fit_saturating_power_law",
+    "gpt_activation_bytes",
     "gpt_non_embedding_params",
     "graph_flops",
     "layer_norm_params",
     "lstm_flops",
     "lstm_params",
     "matmul_flops",
-    "training_flops",
     "train_language_model",
+    "training_flops",
+    "training_memory_bytes",
     "training_seconds",
     "transformer_encoder_flops",
     "transformer_encoder_params",
@@ -445,3 +447,45 @@ def train_language_model(
         "heldout": nats,
         "seconds": seconds,
     }
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def training_memory_bytes(parameters: float, mixed_precision: bool = True) -> dict:
+    """Bytes of the per-parameter state of training with Adam, by part (activations not included).
+
+    Mixed precision (16-bit compute, as in the ZeRO paper): 16-bit weights (2 bytes) and gradients (2),
+    plus a float32 master copy of the weights (4) and Adam's two float32 moments (4 + 4): 16 bytes per
+    parameter. Plain float32: weights, gradients and the two moments, 4 bytes each: also 16.
+    Explained in notebooks/11_compute_and_scale.ipynb.
+    """
+    n = positive_number("parameters", parameters)
+    if mixed_precision:
+        return {"weights": 2 * n, "gradients": 2 * n, "master weights": 4 * n, "Adam m": 4 * n, "Adam v": 4 * n}
+    return {"weights": 4 * n, "gradients": 4 * n, "Adam m": 4 * n, "Adam v": 4 * n}
+
+
+def gpt_activation_bytes(
+    batch_size: int,
+    context_length: int,
+    d_model: int,
+    num_layers: int,
+    num_heads: int,
+    vocabulary_size: int,
+    bytes_per_value: int = 4,
+) -> float:
+    """Activations the course GPT keeps for its backward pass, by counting the tensors each layer saves.
+
+    Per block and token: the LayerNorms' inputs and outputs (``4d``), the query/key/value (``3d``), the
+    merged heads before the output projection (``d``), the MLP's pre-activation and GELU output
+    (``4d + 4d``): ``16 d`` values; and per head a row of ``T`` attention scores three times (the scaled
+    scores, the masked scores, the softmax): ``3 H T``. After the blocks: the final LayerNorm (``2d``)
+    and the logits with their softmax and its gradient (``3 V``). Times ``batch · T`` tokens and
+    ``bytes_per_value``. Explained in notebooks/11_compute_and_scale.ipynb.
+    """
+    b, t = positive_int("batch_size", batch_size), positive_int("context_length", context_length)
+    d, layers = positive_int("d_model", d_model), positive_int("num_layers", num_layers)
+    heads, vocabulary = positive_int("num_heads", num_heads), positive_int("vocabulary_size", vocabulary_size)
+    per_token = layers * (16 * d + 3 * heads * t) + 2 * d + 3 * vocabulary
+    return float(b * t * per_token * positive_int("bytes_per_value", bytes_per_value))

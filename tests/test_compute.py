@@ -192,3 +192,28 @@ def test_train_language_model_learns_and_rejects_short_text():
     assert result["tokens"] == 60 * 8 * 16 and result["heldout"] < 0.5 * np.log(8), result
     with pytest.raises(ValueError, match="longer than context"):
         compute.train_language_model(gpt.GPT(9, 16, 16, 1, 2), ids, rng.integers(0, 9, 10), steps=1, context=16)
+
+
+def test_training_memory_is_sixteen_bytes_per_parameter_and_matches_keras_variables():
+    assert sum(compute.training_memory_bytes(1000).values()) == 16_000
+    assert sum(compute.training_memory_bytes(1000, mixed_precision=False).values()) == 16_000
+    model = keras.Sequential([keras.Input((7,)), keras.layers.Dense(5), keras.layers.Dense(3)])
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(model.trainable_variables)
+    n = model.count_params()
+    moments = sum(int(np.prod(v.shape)) * 4 for v in optimizer.variables if len(v.shape) > 0)
+    parts = compute.training_memory_bytes(n, mixed_precision=False)
+    assert parts["Adam m"] + parts["Adam v"] == moments and parts["weights"] == 4 * n
+    with pytest.raises(ValueError, match="parameters"):
+        compute.training_memory_bytes(0)
+
+
+def test_gpt_activation_bytes_counts_the_saved_tensors():
+    d, layers, heads, t, v = 8, 2, 2, 4, 10
+    per_token = layers * (16 * d + 3 * heads * t) + 2 * d + 3 * v
+    assert compute.gpt_activation_bytes(3, t, d, layers, heads, v) == 3 * t * per_token * 4
+    assert compute.gpt_activation_bytes(6, t, d, layers, heads, v) == 2 * compute.gpt_activation_bytes(
+        3, t, d, layers, heads, v
+    )
+    with pytest.raises(ValueError, match="batch_size"):
+        compute.gpt_activation_bytes(0, t, d, layers, heads, v)
