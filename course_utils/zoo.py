@@ -353,9 +353,12 @@ def train_review_classifier(train_top_layers: int = 1, epochs: int = 1, seed: in
 
     review_input = keras.Input(shape=(), dtype="string", name="review")
     packer = keras_hub.layers.StartEndPacker(
-        sequence_length=MINILM_SEQUENCE_LENGTH, start_value=101, end_value=102, pad_value=0, return_padding_mask=True
+        sequence_length=MINILM_SEQUENCE_LENGTH, start_value=101, end_value=102, pad_value=0
     )
-    packed_ids, packed_mask = packer(tokenizer(normalizer(review_input)))
+    packed_ids = packer(tokenizer(normalizer(review_input)))
+    # the mask from the ids ([PAD] is id 0, no real piece is): keras-hub before 0.29 cannot return the
+    # packer's (ids, mask) pair inside a functional model
+    packed_mask = keras.ops.not_equal(packed_ids, 0)
     encoded = encoder(
         {
             "token_ids": packed_ids,

@@ -2,7 +2,8 @@
 five sizes, each trained on the same fixed token budget with two seeds, and an IsoFLOP sweep of the GPT
 at two compute budgets. Every run uses ``course_utils.compute.train_language_model`` (a step budget,
 not a time budget, so the results do not depend on how busy the machine is). Writes
-``gpt_scaling_law.json`` next to this file; notebook 11 loads it and re-runs the smallest sizes live.
+``course_utils/results/gpt_scaling_law.json`` (package data, so that notebook 11 finds it on Colab too);
+notebook 11 loads it and re-runs the smallest sizes live.
 
     python benchmarks/search/gpt_scaling_law.py            # everything (about 15 minutes on 2 quiet cores)
     python benchmarks/search/gpt_scaling_law.py --part fixed   # or: isoflop
@@ -22,7 +23,7 @@ import keras
 
 from course_utils import compute, data, gpt, text, zoo
 
-OUTPUT = Path(__file__).with_suffix(".json")
+OUTPUT = Path(__file__).resolve().parents[2] / "course_utils" / "results" / "gpt_scaling_law.json"
 CONTEXT, BATCH = 64, 32
 FIXED_STEPS = 200  # 200 × 32 × 64 = 409,600 training characters for every size
 SEEDS = (0, 1)
