@@ -108,7 +108,9 @@ def train(strategy=None, steps: int = 5, batch_size: int = 64, seed: int = 0) ->
         with tf.GradientTape() as tape:
             loss = tf.nn.compute_average_loss(per_example_loss(y, model(x)), global_batch_size=batch_size)
         gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))  # all-reduces (sums) them first
+        optimizer.apply_gradients(
+            zip(gradients, model.trainable_variables, strict=True)
+        )  # all-reduces (sums) them first
         return loss
 
     @tf.function

@@ -96,7 +96,10 @@ def test_raw_cells_survive_the_round_trip():
         cells=[nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_raw_cell("raw text\n  kept as is")]
     )
     again = script_to_notebook(notebook_to_script(notebook))
-    assert [(c.cell_type, c.source) for c in again.cells] == [("markdown", "# Title"), ("raw", "raw text\n  kept as is")]
+    assert [(c.cell_type, c.source) for c in again.cells] == [
+        ("markdown", "# Title"),
+        ("raw", "raw text\n  kept as is"),
+    ]
 
 
 def test_execute_passes_the_environment_to_the_kernel_only(tmp_path):
