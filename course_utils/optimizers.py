@@ -376,12 +376,7 @@ def warmup_cosine_decay(
     step = _check_steps(step)
     if warmup_target is None:
         return cosine_decay(step, decay_steps, initial_learning_rate, alpha)
-    if (
-        isinstance(warmup_steps, bool)
-        or not isinstance(warmup_steps, (int, float, np.integer, np.floating))
-        or warmup_steps <= 0
-    ):
-        raise ValueError(f"warmup_steps must be a number > 0 when warmup_target is given, got {warmup_steps!r}")
+    _checks.positive_number("warmup_steps (needed when warmup_target is given)", warmup_steps)
     warm = linear_warmup(step, warmup_steps, initial_learning_rate, warmup_target)
     decay = cosine_decay(np.maximum(step - warmup_steps, 0), decay_steps, warmup_target, alpha)
     return np.where(step < warmup_steps, warm, decay)

@@ -83,6 +83,10 @@ CASES = {
         "step must be an array of real numbers",
     ),
     "cosine_decay over '100' steps": (lambda: op.cosine_decay(1, "100", 0.1), "decay_steps must be a positive number"),
+    "warmup_cosine_decay with a target and 0 warm-up steps": (
+        lambda: op.warmup_cosine_decay(1, 0.0, 100, warmup_target=0.1),
+        r"warmup_steps \(needed when warmup_target is given\) must be a positive",
+    ),
     "linear_warmup over 0 steps": (lambda: op.linear_warmup(1, 0, 0.0, 0.1), "warmup_steps must be a positive"),
     "clip_by_global_norm of NaN gradients": (
         lambda: op.clip_by_global_norm([np.array([NAN, 1.0])], 1.0),
