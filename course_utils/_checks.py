@@ -49,23 +49,10 @@ def fraction(name: str, value, meaning: str = "") -> float:
 # the optimizers), so that the shown body is the maths and every check lives here.
 
 
-def _real_array(name: str, values) -> np.ndarray:
-    array = np.asarray(values)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise ValueError(f"{name} must be real, got complex dtype {array.dtype}")
-    if array.ndim == 0:
-        raise ValueError(f"{name} must have at least one dimension (a vector of class scores), got a scalar")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float64)
-
-
 def logits(values, axis: int = -1, temperature: float = 1.0) -> tuple[np.ndarray, int]:
     """``(array, axis)``: ``values`` as a non-empty float array, ``axis`` an integer in range for it,
     ``temperature`` a finite number > 0."""
-    array = _real_array("logits", values)
+    array = real_array("logits", values, min_ndim=1, allow_empty=False, as_float=True)
     if isinstance(axis, bool) or not isinstance(axis, _INTEGER):
         raise ValueError(f"axis must be an integer, got {axis!r}")
     if not -array.ndim <= axis < array.ndim:
@@ -90,17 +77,29 @@ def _no_nan_or_plus_inf(name: str, array: np.ndarray) -> None:
         )
 
 
-def real_array(name: str, values) -> np.ndarray:
-    """``values`` as an array of real numbers (any shape, scalars too), for elementwise functions.
+def real_array(name: str, values, *, min_ndim: int = 0, allow_empty: bool = True, as_float: bool = False) -> np.ndarray:
+    """``values`` as an array of real numbers with at least ``min_ndim`` axes: the one array check of
+    the package (logits, activations, attention inputs and ``finite_array`` all go through it).
 
-    Strings, objects, booleans and complex numbers are refused; NaN and ±inf pass through, and
-    come out as NumPy and TensorFlow return them (NaN in gives NaN out).
+    Refused with a ValueError: ragged lists, strings, objects, booleans and complex numbers, fewer
+    than ``min_ndim`` axes, and (unless ``allow_empty``) no elements. NaN and ±inf pass through and
+    come out as NumPy and TensorFlow return them (NaN in gives NaN out). ``as_float`` turns integer
+    arrays into float64; otherwise the dtype is kept.
     """
-    array = np.asarray(values)
+    try:
+        array = np.asarray(values)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} must be an array of real numbers, got a ragged {type(values).__name__}") from error
     if array.dtype == np.bool_ or not (
         np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
     ):
         raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if array.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}")
+    if array.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if as_float and not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
     return array
 
 
@@ -121,7 +120,7 @@ def labels(values, num_classes: int, batch_size: int | None = None) -> np.ndarra
 def classification(values, class_labels, label_smoothing: float = 0.0, reduction: str = "mean"):
     """``(logits, labels)`` for a cross-entropy: 2-D float logits (batch, classes), integer labels
     (batch,) in range, ``label_smoothing`` in [0, 1), ``reduction`` "mean" or "none"."""
-    array = _real_array("logits", values)
+    array = real_array("logits", values, min_ndim=1, allow_empty=False, as_float=True)
     if array.ndim != 2:
         raise ValueError(f"logits must be 2-D (batch, num_classes), got shape {array.shape}")
     if reduction not in ("mean", "none"):
@@ -262,18 +261,7 @@ def finite_array(name: str, values, *, min_ndim: int = 0, allow_empty: bool = Fa
     Refused with a ValueError: strings, objects, complex numbers, booleans, NaN and ±inf, fewer
     than ``min_ndim`` axes, and (unless ``allow_empty``) no elements.
     """
-    try:
-        array = np.asarray(values)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"{name} must be an array of real numbers, got a ragged {type(values).__name__}") from error
-    if array.dtype == np.bool_ or not (
-        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-    ):
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    if array.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}")
-    if array.size == 0 and not allow_empty:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    array = real_array(name, values, min_ndim=min_ndim, allow_empty=allow_empty)
     array = array.astype(dtype)
     bad = int(np.count_nonzero(~np.isfinite(array)))
     if bad:

@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from course_utils import _checks
 from course_utils._checks import finite_number, non_negative_int, positive_int, positive_number
 from course_utils.softmax import softmax as stable_softmax
 
@@ -61,15 +62,7 @@ ACTIVATIONS = ("gelu", "relu")
 
 def real_array(name: str, values, min_ndim: int = 1) -> np.ndarray:
     """``values`` as a float array (integers become float64); ValueError unless real numbers, ``ndim >= min_ndim``."""
-    array = np.asarray(values)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
-    if array.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {array.shape}")
-    return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float64)
-
-
-_float_array = real_array  # the old private name
+    return _checks.real_array(name, values, min_ndim=min_ndim, as_float=True)
 
 
 def _bool_mask(mask, target_shape: tuple[int, ...], name: str = "mask") -> np.ndarray:

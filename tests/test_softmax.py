@@ -130,7 +130,7 @@ def test_label_smoothing_matches_keras(smoothing):
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: sm.softmax(3.0), "at least one dimension"),
+        (lambda: sm.softmax(3.0), r"logits must have at least 1 dimension\(s\), got shape \(\)"),
         (lambda: sm.softmax([]), "must not be empty"),
         (lambda: sm.softmax(["a", "b"]), "real numbers"),
         (lambda: sm.softmax([1.0, 2.0], axis=1), "out of range"),
