@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from course_utils import catalogue
+from tools import setup_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("tensorflow", "keras", "keras-hub", "tensorflow-text")
@@ -83,15 +84,36 @@ def test_the_catalogue_reads_the_data_pins_from_the_one_file():
 
 
 def _setup_sources() -> list[tuple[str, str]]:
-    found = []
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        found.append((path.name, next(cell.source for cell in notebook.cells if "%pip install" in cell.source)))
-    return found
+    return [("tools/setup_cell.py", setup_cell.block())] + [
+        (path.name, setup_cell.setup_cell(nbformat.read(path, as_version=4)).source) for path in setup_cell.notebooks()
+    ]
+
+
+def test_every_setup_cell_carries_the_one_install_block():
+    """The block is written once, in tools/setup_cell.py (`python tools/setup_cell.py write` puts it
+    into every notebook); a notebook edited by hand is named here."""
+    assert setup_cell.disagreements() == []
+
+
+def test_the_block_is_found_where_it_ends_and_a_changed_copy_is_named(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    source = f"import os\nimport sys\n\n{setup_cell.block()}\nfrom course_utils import data\n"
+    assert setup_cell.found_block(source) == setup_cell.block()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source.replace("-q --no-deps", "--no-deps"))])
+    nbformat.write(notebook, tmp_path / "notebooks" / "00_x.ipynb")
+    assert setup_cell.disagreements(tmp_path) == [
+        "notebooks/00_x.ipynb: its Colab install block differs from tools/setup_cell.py"
+    ]
+    assert setup_cell.write(tmp_path) == [tmp_path / "notebooks" / "00_x.ipynb"]
+    assert setup_cell.disagreements(tmp_path) == []
+    assert setup_cell.setup_cell(nbformat.read(tmp_path / "notebooks" / "00_x.ipynb", as_version=4)).source == source
+    with pytest.raises(ValueError, match=re.escape('has no `if "google.colab" in sys.modules:` block')):
+        setup_cell.found_block("%pip install course-utils\n")
 
 
 @pytest.mark.parametrize(
-    ("name", "source"), _setup_sources(), ids=lambda value: value if value.endswith(".ipynb") else ""
+    ("name", "source"), _setup_sources(), ids=lambda value: value if value.endswith((".ipynb", ".py")) else ""
 )
 def test_setup_cell_installs_data_by_path_and_keeps_colabs_tensorflow(name, source):
     data_pins = _pins(catalogue.DATA_REQUIREMENTS)
