@@ -9,7 +9,11 @@ Explained in notebooks/09_compression_deployment.ipynb. The pieces:
   int8), :func:`tflite_predict` runs one over a batch of inputs with ``tf.lite.Interpreter``;
 - :func:`magnitude_mask` / :func:`magnitude_masks`, :func:`apply_masks`, :class:`KeepMasks` and
   :func:`kernel_sparsity` prune by hand: zero the smallest-magnitude weights and keep them zero;
-- :func:`distillation_loss`: Hinton et al.'s knowledge-distillation loss.
+- :func:`distillation_loss`: Hinton et al.'s knowledge-distillation loss; :func:`two_class_logits`
+  and :func:`review_distillation_loss` apply it to a one-logit (sigmoid) classifier and to
+  unlabelled text;
+- :func:`token_ids_model` and :func:`parameter_breakdown`: the MiniLM review classifier with its
+  tokenizer outside the graph (for TensorFlow Lite), and where its parameters sit.
 """
 
 from __future__ import annotations
@@ -48,10 +52,16 @@ __all__ = [
     "kernel_sparsity",
     "magnitude_mask",
     "magnitude_masks",
+    "parameter_breakdown",
     "quantize",
+    "review_distillation_loss",
+    "review_student_inputs",
     "tflite_interpreter",
     "tflite_predict",
     "to_tflite",
+    "token_ids_model",
+    "train_review_student",
+    "two_class_logits",
 ]
 
 _INTEGER_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
@@ -431,3 +441,138 @@ def _distillation_inputs(labels, student_logits, teacher_logits):
         if shape[0] is not None and len(labels) != shape[0]:
             raise ValueError(f"labels must hold one class per row of the logits ({shape[0]}), got {len(labels)}")
     return labels, student_logits, teacher_logits
+
+
+def two_class_logits(logit):
+    """A sigmoid classifier's logit ``z`` (shape (N, 1)) as two softmax logits ``[0, z]``:
+    ``softmax([0, z]) = [1 - sigmoid(z), sigmoid(z)]``, so the softmax losses apply unchanged.
+    Explained in notebooks/09_compression_deployment.ipynb."""
+    from keras import ops
+
+    return ops.concatenate([ops.zeros_like(logit), logit], axis=-1)
+
+
+def review_distillation_loss(targets, student_logit, temperature=2.0, alpha=0.5):
+    """:func:`distillation_loss` for a one-logit review classifier, per example. ``targets`` packs three
+    columns: the label (any value where there is none), the teacher's logit, and 1 for a labelled
+    review or 0 for unlabelled text, which gets the soft term alone (``alpha = 0``).
+    Explained in notebooks/09_compression_deployment.ipynb."""
+    from keras import ops
+
+    labels, teacher_logit, labelled = ops.cast(targets[:, 0], "int32"), targets[:, 1:2], targets[:, 2]
+    student, teacher = two_class_logits(student_logit), two_class_logits(teacher_logit)
+    with_labels = distillation_loss(labels, student, teacher, temperature, alpha)
+    soft_only = distillation_loss(labels, student, teacher, temperature, 0.0)
+    return labelled * with_labels + (1 - labelled) * soft_only
+
+
+TINY_BERT = {"num_layers": 2, "num_heads": 2, "hidden_dim": 128, "intermediate_dim": 256}  # lesson 07's student
+
+
+def review_student_inputs(texts, vocabulary, sequence_length=48):
+    """Lesson 07's tiny-BERT inputs for ``texts``: lower-cased basic tokenizer and WordPiece with
+    ``vocabulary`` (``[PAD]`` = 0, ``[CLS]`` = 2, ``[SEP]`` = 3), packed to ``sequence_length``.
+    Explained in notebooks/09_compression_deployment.ipynb."""
+    from course_utils import bert, tokenization
+
+    ids_of = tokenization.check_wordpiece_inputs(texts, vocabulary, bert.UNK_TOKEN)
+    unknown = ids_of[bert.UNK_TOKEN]
+    lists = [
+        [
+            piece
+            for word in tokenization.basic_tokenize(text)
+            for piece in tokenization.wordpiece_split(word, ids_of, unknown)
+        ]
+        for text in texts
+    ]
+    ids, mask = bert.pack_token_ids(lists, sequence_length)
+    return {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask}
+
+
+def train_review_student(inputs, targets, test_inputs, vocabulary_size, alpha, steps, seed, temperature=2.0):
+    """Train lesson 07's tiny BERT ([CLS] pooling, one logit, AdamW 5e-4 decaying linearly to 0,
+    batches of 32 drawn with ``seed``) for ``steps`` steps with :func:`review_distillation_loss`
+    on ``targets`` (label, teacher logit, labelled), and return its logits on ``test_inputs``.
+    ``alpha=1`` trains on the labels alone. Explained in notebooks/09_compression_deployment.ipynb."""
+    import keras
+
+    from course_utils import bert
+
+    positive_int("steps", steps)
+    keras.utils.set_random_seed(seed)
+    sequence_length = inputs["token_ids"].shape[1]
+    encoder = bert.build_bert_encoder(vocabulary_size, **TINY_BERT, max_sequence_length=sequence_length, name="student")
+    pooled = keras.layers.Dropout(0.1, name="classifier_dropout")(encoder(encoder.input)["pooled_output"])
+    model = keras.Model(encoder.input, keras.layers.Dense(1, name="logit")(pooled))
+
+    def loss(packed, logit):
+        return review_distillation_loss(packed, logit, temperature, alpha)
+
+    schedule = keras.optimizers.schedules.PolynomialDecay(5e-4, steps, 0.0)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.01), loss=loss)
+    rng = np.random.default_rng(seed)
+    targets = np.asarray(targets, dtype=np.float32)
+    for _ in range(steps):
+        batch = rng.choice(len(targets), size=32, replace=False)
+        model.train_on_batch({key: value[batch] for key, value in inputs.items()}, targets[batch])
+    return model.predict(test_inputs, batch_size=256, verbose=0)[:, 0]
+
+
+# -------------------------------------------------------------- the MiniLM review classifier
+
+
+def _check_review_classifier(classifier, sequence_length):
+    """The review classifier of notebook 07 / ``zoo.review_classifier`` and a packing length."""
+    import keras
+
+    if not isinstance(classifier, keras.Model):
+        raise ValueError(f"classifier must be a keras.Model, got {type(classifier).__name__}")
+    names = {layer.name for layer in classifier.layers}
+    missing = {"minilm", "mean_pooling", "sentiment"} - names
+    if missing:
+        raise ValueError(
+            f"classifier must be the MiniLM review classifier (zoo.review_classifier); no layer {sorted(missing)}"
+        )
+    positive_int("sequence_length", sequence_length)
+
+
+def token_ids_model(classifier, sequence_length=64):
+    """The review classifier with its tokenizer outside the graph: packed MiniLM token ids in
+    (int32, (N, sequence_length), [PAD] = 0), the logit of *fresh* out. Shares the classifier's
+    layers. Explained in notebooks/09_compression_deployment.ipynb."""
+    import keras
+
+    _check_review_classifier(classifier, sequence_length)
+    token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
+    mask = keras.ops.not_equal(token_ids, 0)
+    inputs = {"token_ids": token_ids, "segment_ids": keras.ops.zeros_like(token_ids)}
+    inputs["padding_mask"] = keras.ops.cast(mask, "int32")
+    encoded = classifier.get_layer("minilm")(inputs)["sequence_output"]
+    pooled = classifier.get_layer("mean_pooling")(encoded, mask=mask)
+    logit = keras.layers.Dense(1, name="logit")
+    output = logit(pooled)
+    logit.set_weights(classifier.get_layer("sentiment").get_weights())  # the sigmoid head, without the sigmoid
+    return keras.Model(token_ids, output, name="review_logit")
+
+
+COMPONENTS = {"token_embedding": "token embedding table", "pooled_dense": "[CLS] pooler (unused by mean pooling)"}
+
+
+def parameter_breakdown(encoder):
+    """Parameters of a BERT encoder (``bert.build_bert_encoder``) by component: ``{component: count}``.
+    Explained in notebooks/09_compression_deployment.ipynb."""
+    _check_model(encoder)
+    parts = {}
+    for layer in encoder.layers:
+        name = "transformer blocks" if layer.name.startswith("transformer_layer_") else None
+        name = name or COMPONENTS.get(layer.name, "positions, segments, LayerNorm")
+        parts[name] = parts.get(name, 0) + layer.count_params()
+    return parts
+
+
+def _check_model(model):
+    """A Keras model with weights."""
+    import keras
+
+    if not isinstance(model, keras.Model) or not model.count_params():
+        raise ValueError(f"expected a built keras.Model with weights, got {type(model).__name__}")

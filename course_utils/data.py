@@ -75,6 +75,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_movie_reviews",
+    "load_plot_summaries",
     "load_shakespeare",
     "locate",
     "minilm_files",
@@ -250,6 +251,28 @@ def load_movie_reviews(verbose: bool = True) -> dict[str, list]:
             f"  {len(texts)} unique reviews ({sum(labels)} fresh, {len(labels) - sum(labels)} rotten), {len(set(movies))} movies"
         )
     return {"texts": texts, "labels": labels, "movies": movies}
+
+
+def load_plot_summaries(excluded_movies=(), verbose: bool = True) -> list[str]:
+    """The unlabelled plot summaries of the Rotten Tomatoes file (the rows :func:`load_movie_reviews`
+    drops), deduplicated and sorted, without those of ``excluded_movies`` (names, e.g. the movies of
+    the validation and test reviews, so that no held-out film's text is seen). Explained in
+    notebooks/09_compression_deployment.ipynb.
+    """
+    if isinstance(excluded_movies, (str, bytes)):
+        raise ValueError(
+            f"excluded_movies must be a collection of movie names, not one string: {excluded_movies!r:.60}"
+        )
+    excluded = {str(movie) for movie in excluded_movies}
+    located = locate("movie_reviews", verbose=verbose)
+    with bz2.open(located["rotten_tomatoes_corpus_full.csv.bz2"], "rt", encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    texts = {
+        " ".join(row["text"].split())
+        for row in rows
+        if row["category"] not in ("fresh", "rotten") and row["movie_name"] not in excluded
+    }
+    return sorted(text for text in texts if text)
 
 
 def minilm_files(verbose: bool = True) -> dict[str, Path]:

@@ -277,3 +277,78 @@ def test_distillation_rejects_bad_arguments(kwargs):
     arguments = {"labels": LABELS, "student_logits": STUDENT, "teacher_logits": TEACHER} | kwargs
     with pytest.raises(ValueError):
         cp.distillation_loss(**arguments)
+
+
+# ------------------------------------------------------------------- one-logit (review) distillation
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def test_two_class_logits_softmax_is_the_sigmoid():
+    z = np.array([[-3.0], [0.0], [0.7], [5.0]])
+    probabilities = tf.nn.softmax(cp.two_class_logits(z)).numpy()
+    np.testing.assert_allclose(probabilities[:, 1], _sigmoid(z[:, 0]), rtol=1e-6)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("temperature, alpha", [(1.0, 0.5), (2.0, 0.5), (4.0, 0.1), (3.0, 1.0)])
+def test_review_distillation_loss_closed_form(temperature, alpha):
+    """Binary cross-entropy and the KL divergence of two Bernoulli distributions, in float64."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, size=12).astype(np.float64)
+    student, teacher = rng.normal(0, 2, size=(12, 1)), rng.normal(0, 3, size=(12, 1))
+    labelled = np.array([1.0] * 8 + [0.0] * 4)
+    targets = np.stack([labels, teacher[:, 0], labelled], axis=1).astype(np.float32)
+    loss = np.asarray(cp.review_distillation_loss(targets, student.astype(np.float32), temperature, alpha))
+    s, t = student[:, 0], teacher[:, 0]
+    hard = -(labels * np.log(_sigmoid(s)) + (1 - labels) * np.log(_sigmoid(-s)))
+    p, q = _sigmoid(t / temperature), _sigmoid(s / temperature)
+    kl = p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+    soft = temperature**2 * kl
+    expected = np.where(labelled == 1, alpha * hard + (1 - alpha) * soft, soft)
+    np.testing.assert_allclose(loss, expected, rtol=2e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------ the review classifier
+
+
+def _small_classifier():
+    from course_utils import bert
+
+    keras.utils.set_random_seed(0)
+    encoder = bert.build_bert_encoder(50, num_layers=2, num_heads=2, hidden_dim=8, intermediate_dim=12, name="minilm")
+    ids = keras.Input(shape=(10,), dtype="int32")
+    mask = keras.ops.not_equal(ids, 0)
+    inputs = {"token_ids": ids, "segment_ids": keras.ops.zeros_like(ids), "padding_mask": keras.ops.cast(mask, "int32")}
+    pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(encoder(inputs)["sequence_output"], mask=mask)
+    probability = keras.layers.Dense(1, activation="sigmoid", name="sentiment")(pooled)
+    return keras.Model(ids, probability), encoder
+
+
+def test_token_ids_model_is_the_classifier_before_its_sigmoid():
+    classifier, _ = _small_classifier()
+    ids = np.zeros((5, 10), dtype=np.int32)
+    for row, length in enumerate([2, 4, 6, 9, 10]):
+        ids[row, :length] = RNG.integers(1, 50, size=length)
+    logits = cp.token_ids_model(classifier, sequence_length=10).predict(ids, verbose=0)[:, 0]
+    np.testing.assert_allclose(_sigmoid(logits), classifier.predict(ids, verbose=0)[:, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="MiniLM review classifier"):
+        cp.token_ids_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
+    with pytest.raises(ValueError, match="sequence_length"):
+        cp.token_ids_model(classifier, sequence_length=0)
+
+
+def test_parameter_breakdown_closed_form():
+    _, encoder = _small_classifier()
+    parts = cp.parameter_breakdown(encoder)
+    vocabulary, hidden, feed_forward, positions = 50, 8, 12, 64
+    block = 4 * (hidden * hidden + hidden) + 2 * hidden * feed_forward + feed_forward + hidden + 2 * 2 * hidden
+    assert parts["token embedding table"] == vocabulary * hidden
+    assert parts["transformer blocks"] == 2 * block
+    assert parts["positions, segments, LayerNorm"] == positions * hidden + 2 * hidden + 2 * hidden
+    assert parts["[CLS] pooler (unused by mean pooling)"] == hidden * hidden + hidden
+    assert sum(parts.values()) == encoder.count_params()
+    with pytest.raises(ValueError, match=r"keras\.Model with weights"):
+        cp.parameter_breakdown("encoder")

