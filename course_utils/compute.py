@@ -32,6 +32,7 @@ __all__ = [
     "fit_power_law",
     "fit_saturating_power_law",
     "gpt_activation_bytes",
+    "gpt_forward_flops",
     "gpt_non_embedding_params",
     "graph_flops",
     "layer_norm_params",
@@ -402,6 +403,20 @@ def gpt_non_embedding_params(d_model: int, num_layers: int) -> int:
     Explained in notebooks/11_compute_and_scale.ipynb."""
     d, layers = positive_int("d_model", d_model), positive_int("num_layers", num_layers)
     return layers * (12 * d * d + 13 * d) + 2 * d
+
+
+def gpt_forward_flops(vocabulary_size: int, context_length: int, d_model: int, num_layers: int) -> int:
+    """Forward FLOPs of the course GPT over one full window of ``context_length`` tokens, every matrix
+    product counted: per block the encoder-block count of :func:`transformer_encoder_flops` with the
+    MLP's ``4 d`` (projections, the full ``T × T`` scores ``Q Kᵀ`` and ``A V``: the causal mask hides
+    half of them but they are computed), plus the tied output head ``2 T d V``. The embeddings are
+    lookups (0 FLOPs); LayerNorm, softmax and GELU are not counted (the module's convention).
+    Training costs three times this (backward: gradients for activations and for weights).
+    Explained in notebooks/11_compute_and_scale.ipynb."""
+    d, layers = positive_int("d_model", d_model), positive_int("num_layers", num_layers)
+    length = positive_int("context_length", context_length)
+    blocks = layers * transformer_encoder_flops(d, 4 * d, length)
+    return blocks + matmul_flops(length, d, positive_int("vocabulary_size", vocabulary_size))
 
 
 def train_language_model(

@@ -170,6 +170,19 @@ def test_fit_saturating_power_law_recovers_known_parameters_and_rejects_bad_inpu
         compute.fit_saturating_power_law([1.0, 2.0], [2.0, 1.0])
 
 
+def test_gpt_forward_flops_equals_the_count_from_the_graph():
+    import tensorflow as tf
+
+    from course_utils import gpt
+
+    for vocabulary, context, d_model, layers, heads in [(30, 16, 24, 2, 2), (74, 64, 8, 1, 2)]:
+        model = gpt.GPT(vocabulary, context, d_model, layers, heads)
+        counted = compute.graph_flops(model, tf.TensorSpec((1, context), tf.int32))
+        assert compute.gpt_forward_flops(vocabulary, context, d_model, layers) == counted
+    with pytest.raises(ValueError, match="context_length"):
+        compute.gpt_forward_flops(30, 0, 24, 2)
+
+
 def test_gpt_non_embedding_params_is_the_count_without_the_embeddings():
     from course_utils import gpt
 
