@@ -352,3 +352,16 @@ def test_parameter_breakdown_closed_form():
     assert sum(parts.values()) == encoder.count_params()
     with pytest.raises(ValueError, match=r"keras\.Model with weights"):
         cp.parameter_breakdown("encoder")
+
+
+def test_review_student_inputs_by_hand():
+    from course_utils import bert
+
+    vocabulary = [*bert.SPECIAL_TOKENS, "the", "film", "##s", "great", "!"]
+    inputs = cp.review_student_inputs(["The films, great!", "Great"], vocabulary, sequence_length=9)
+    # [CLS] the film ##s [UNK] (the comma) great ! [SEP] ; [CLS] great [SEP] [PAD]...
+    assert inputs["token_ids"].tolist() == [[2, 5, 6, 7, 1, 8, 9, 3, 0], [2, 8, 3, 0, 0, 0, 0, 0, 0]]
+    assert inputs["padding_mask"].tolist() == [[1] * 8 + [0], [1] * 3 + [0] * 6]
+    assert not inputs["segment_ids"].any()
+    with pytest.raises(ValueError, match="sequence of strings"):
+        cp.review_student_inputs("The film", vocabulary)
