@@ -4,9 +4,11 @@ notebooks/07_bert_classifier.ipynb)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
-from course_utils import bert, data, tokenization
+from course_utils import bert, bpe, data, tokenization
 
 HARD_STRINGS = [
     "Café, naïve résumé: déjà vu!",
@@ -102,3 +104,117 @@ def test_wordpiece_encode_rejects_bad_input():
         tokenization.wordpiece_encode("one text", ["[UNK]"])
     with pytest.raises(ValueError, match="unknown token"):
         tokenization.wordpiece_encode(["text"], ["a", "b"])
+
+
+# ------------------------------------------------------------------ learning a WordPiece vocabulary
+
+# The corpus of the Hugging Face course's WordPiece chapter: word -> count.
+HUG_CORPUS = {"hug": 10, "pug": 5, "pun": 12, "bun": 4, "hugs": 5}
+
+
+def _naive_wordpiece_merges(word_counts, max_merges=10_000):
+    """Brute force: every step recounts all pieces and pairs from scratch, scores every pair with
+    exact fractions and takes the best (ties: more frequent pair, then the smaller pair)."""
+    from collections import Counter
+    from fractions import Fraction
+
+    splits = {word: [word[0]] + ["##" + char for char in word[1:]] for word in word_counts}
+    merges = []
+    while len(merges) < max_merges:
+        piece_n, pair_n = Counter(), Counter()
+        for word, pieces in splits.items():
+            for i, piece in enumerate(pieces):
+                piece_n[piece] += word_counts[word]
+                if i + 1 < len(pieces):
+                    pair_n[piece, pieces[i + 1]] += word_counts[word]
+        if not pair_n:
+            return merges
+        best = min(pair_n, key=lambda p: (-Fraction(pair_n[p], piece_n[p[0]] * piece_n[p[1]]), -pair_n[p], p))
+        merges.append(best)
+        for word, pieces in splits.items():
+            joined, i = [], 0
+            while i < len(pieces):
+                if tuple(pieces[i : i + 2]) == best:
+                    joined.append(best[0] + best[1][2:])  # the right piece always starts with "##"
+                    i += 2
+                else:
+                    joined.append(pieces[i])
+                    i += 1
+            splits[word] = joined
+    return merges
+
+
+def test_first_merge_by_hand_and_where_it_differs_from_bpe():
+    # pieces: h ##u ##g (10), p ##u ##g (5), p ##u ##n (12), b ##u ##n (4), h ##u ##g ##s (5)
+    # n: h 15, p 17, b 4, ##u 36, ##g 20, ##n 16, ##s 5
+    # score: (h,##u) 15/(15·36) = 1/36, (p,##u) 17/(17·36), (b,##u) 4/(4·36), (##u,##g) 20/(36·20),
+    # (##u,##n) 16/(36·16): all 1/36; (##g,##s) 5/(20·5) = 1/20 wins, though it is the rarest pair.
+    vocabulary, merges = tokenization.learn_wordpiece(HUG_CORPUS, 13)
+    assert merges == [("##g", "##s")] and vocabulary[-1] == "##gs"
+    assert vocabulary[:12] == [*bert.SPECIAL_TOKENS, "##g", "##n", "##s", "##u", "b", "h", "p"]
+    # Step 2: every pair scores 1/36 again (hugs is h ##u ##gs now); the tie goes to the most
+    # frequent pair, (p, ##u) with 17.
+    assert tokenization.learn_wordpiece(HUG_CORPUS, 14)[1][1] == ("p", "##u")
+    # equal score and count: the smaller pair in string order first
+    assert tokenization.learn_wordpiece({"cd": 1, "ab": 1}, 11)[1] == [("a", "##b"), ("c", "##d")]
+    # BPE's rule on the same words (course_utils.bpe, one word per text so none has a leading
+    # space) takes the most frequent pair: (u, g) 10 + 5 + 5 = 20 beats (u, n) 16 and (p, u) 17.
+    texts = [word for word, count in HUG_CORPUS.items() for _ in range(count)]
+    assert bpe.learn_bpe(texts, 1)[1] == [("u", "g")]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_learner_equals_a_brute_force_reference(seed):
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcde"[: 2 + seed % 4]  # few letters: long runs such as "aaaa" and many ties
+    word_counts = {}
+    while len(word_counts) < 60:
+        word = "".join(rng.choice(letters) for _ in range(rng.randint(1, 9)))
+        word_counts[word] = rng.choice([1, 1, 2, 3, 5, 8, 20])
+    expected = _naive_wordpiece_merges(word_counts)
+    vocabulary, merges = tokenization.learn_wordpiece(word_counts, 10_000)  # until every word is one piece
+    assert merges == expected
+    joined = [left + right[2:] for left, right in expected]
+    assert len(set(joined)) == len(joined), "a merge never forms a piece that an earlier merge formed"
+    alphabet = sorted({w[0] for w in word_counts} | {"##" + c for w in word_counts for c in w[1:]})
+    assert vocabulary == [*bert.SPECIAL_TOKENS, *alphabet, *joined]
+    # a smaller vocabulary is the start of the same run
+    size = len(vocabulary) // 2
+    small_vocabulary, small_merges = tokenization.learn_wordpiece(word_counts, size)
+    assert small_vocabulary == vocabulary[:size] and small_merges == merges[: len(small_merges)]
+
+
+def test_every_training_word_is_encoded_without_unknown_and_an_unseen_character_is_unknown():
+    text = " ".join(["The film is a quiet, moving triumph; the actors seem bored.", "Moving, funny & smart!"] * 3)
+    word_counts = Counter(tokenization.basic_tokenize(text))
+    vocabulary, _ = tokenization.learn_wordpiece(word_counts, 45)
+    ids = {token: number for number, token in enumerate(vocabulary)}
+    unknown = ids["[UNK]"]
+    for word in word_counts:
+        pieces = tokenization.wordpiece_split(word, ids, unknown)
+        assert unknown not in pieces
+        assert "".join(vocabulary[i].removeprefix("##") for i in pieces) == word
+    for unseen in ["filmed", "smartest", "moved", "tt"]:  # never seen; each character was, in its place
+        assert unseen not in word_counts and unknown not in tokenization.wordpiece_split(unseen, ids, unknown)
+    assert "##u" in ids and "u" not in ids  # no training word starts with "u":
+    assert tokenization.wordpiece_split("unmoving", ids, unknown) == [unknown]
+    assert tokenization.wordpiece_split("borez", ids, unknown) == [unknown]  # no "z": the whole word is [UNK]
+
+
+def test_learn_wordpiece_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        tokenization.learn_wordpiece(["hug", "pug"], 20)
+    with pytest.raises(ValueError, match="non-empty string without whitespace"):
+        tokenization.learn_wordpiece({"two words": 3}, 20)
+    with pytest.raises(ValueError, match="'#' must be a word of its own"):
+        tokenization.learn_wordpiece({"a##b": 3}, 20)
+    with pytest.raises(ValueError, match="positive integer"):
+        tokenization.learn_wordpiece({"hug": 0}, 20)
+    with pytest.raises(ValueError, match="special_tokens must be distinct"):
+        tokenization.learn_wordpiece(HUG_CORPUS, 20, special_tokens=("[UNK]", "[UNK]"))
+    with pytest.raises(
+        ValueError, match=r"vocabulary_size must be an integer >= 12 \(the special tokens and the alphabet\)"
+    ):
+        tokenization.learn_wordpiece(HUG_CORPUS, 11)
