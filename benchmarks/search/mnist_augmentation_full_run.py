@@ -56,7 +56,9 @@ def main() -> None:
     def augment(images):
         return tf.cast(tf.clip_by_value(tf.round(safe(images, training=True)), 0, 255), tf.uint8)
 
-    runs = []
+    # Runs of seeds not asked for this time are kept, so that seeds can be added one sweep at a time.
+    kept = json.loads(OUTPUT.read_text())["runs"] if OUTPUT.exists() else []
+    runs = [run for run in kept if run["seed"] not in arguments.seeds]
 
     def write():  # after every run, so that an interrupted sweep keeps what it has measured
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
