@@ -24,6 +24,7 @@ def test_runner_executes_00_setup_and_writes_results(tmp_path):
     assert entry["metrics"]["mnist_train_images"]["value"] == 60000
     table = (tmp_path / "RESULTS.md").read_text()
     assert "| 00_setup | notebook | ok |" in table and "mnist_train_images = 60,000" in table
+    assert entry["cpu"] and f"| {entry['cpu']} |" in table  # which CPU measured the row's seconds
 
 
 def test_runner_rejects_an_unknown_item(tmp_path):
