@@ -9,8 +9,8 @@ every ``--every`` steps, for each seed. The budget, 750 steps of 64 windows of 1
 (4.8 million training characters), is what notebook 05's 150-second budget buys the LSTM on the
 quiet 2-core machine (748 steps in its last quiet execution). A SimpleRNN step is about four
 times cheaper (782 steps in 40 s in the same execution), so at equal *time* it would get about
-2,930 steps: ``--rnn-steps 3000`` measures that too (not in the stored file: the machine was too
-busy). The seconds per step it records are measured on a machine shared with other jobs and are
+2,930 steps: ``--rnn-steps 3000`` adds a SimpleRNN run of 3,000 steps per seed beside the
+750-step ones (notebook 05 reads it at the step count its own measured rates give). The seconds per step it records are measured on a machine shared with other jobs and are
 distorted by load; the losses are not.
 Writes ``course_utils/results/shakespeare_rnn_vs_lstm.json`` (package data, read by notebook 05).
 
@@ -79,7 +79,7 @@ def main() -> None:
     runs = json.loads(output.read_text())["runs"] if output.exists() else []
     for seed in arguments.seeds:
         for cell, steps in STEPS.items():
-            if any(run["seed"] == seed and run["cell"] == cell for run in runs):
+            if any(run["seed"] == seed and run["cell"] == cell and run["steps"] == steps for run in runs):
                 continue  # already measured: a resumed sweep keeps what it has
             print(f"seed {seed}, {cell}, {steps} steps", flush=True)
             course_utils.set_seed(seed)
