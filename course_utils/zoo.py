@@ -448,7 +448,7 @@ def char_lstm(retrain: bool = False, verbose: bool = True):
 
 # The default-size GPT of notebook 08 (the one the later lessons are written for).
 GPT_SIZES = {"context_length": 128, "d_model": 96, "num_layers": 3, "num_heads": 4}
-GPT_TRAINING = {"batch_size": 32, "peak_learning_rate": 4e-3, "warmup_steps": 100, "min_steps": 400}
+GPT_TRAINING = {"batch_size": 32, "peak_learning_rate": 4e-3, "warmup_steps": 100, "min_steps": 800}
 
 
 def train_gpt(seconds: float | None = None, seed: int = 42, verbose: bool = True):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import keras
+import nbformat
 import numpy as np
 import pytest
 
@@ -188,3 +190,19 @@ def test_shape_compatibility_rules():
     assert zoo._compatible((None, None, None), (None, None, 74))
     assert zoo._compatible((None, 10), (None, 10)) and not zoo._compatible((None, 10), (None, 3))
     assert not zoo._compatible((None, None), (None, 28, 28, 1))
+
+
+def test_zoo_gpt_recipe_is_notebook_08s():
+    """zoo.train_gpt retrains 08's GPT when the cache lacks it (09 and 10 on their own): same peak rate,
+    warm-up and step floor as 08's default run, or a slow machine gets a weaker model than 08's."""
+    notebook = nbformat.read(
+        Path(__file__).resolve().parents[1] / "notebooks" / "08_gpt_from_scratch.ipynb", as_version=4
+    )
+    source = next(cell.source for cell in notebook.cells if "MIN_STEPS =" in cell.source)
+    recipe = re.search(r"MIN_STEPS = \(1e-3 if FULL_TRAINING else ([0-9.e-]+)\), (\d+), (\d+)", source)
+    assert recipe, "08's recipe line changed: update this test"
+    assert (float(recipe[1]), int(recipe[2]), int(recipe[3])) == (
+        zoo.GPT_TRAINING["peak_learning_rate"],
+        zoo.GPT_TRAINING["warmup_steps"],
+        zoo.GPT_TRAINING["min_steps"],
+    )

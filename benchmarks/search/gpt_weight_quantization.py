@@ -22,7 +22,7 @@ percentile bootstraps over windows of the paired difference to float32. Writes
 
     COURSE_DATA_DIR=/work/shared/datasets COURSE_OFFLINE=1 python benchmarks/search/gpt_weight_quantization.py
 
-Loads the GPT from the model cache, or trains it first (``zoo.train_gpt``, 150 s plus at least 400
+Loads the GPT from the model cache, or trains it first (``zoo.train_gpt``, 150 s and at least 800
 steps). The quantised evaluations take a few minutes on 2 cores.
 """
 
