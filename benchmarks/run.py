@@ -174,17 +174,25 @@ def run_item(name: str, path: Path, metrics_dir: Path, store_outputs: bool = Fal
     }
 
 
-def cpu_label() -> str:
-    """The CPU's model name and the widest vector instructions it has (TensorFlow's kernels depend on
-    them): the seconds of two rows compare only when this label is the same."""
+def _cpuinfo() -> dict:
+    """The first processor's fields in /proc/cpuinfo ({} where there is none, as on macOS)."""
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        return platform.processor() or platform.machine()
+        return {}
     info = {}
     for line in lines:
         key, _, value = line.partition(":")
         info.setdefault(key.strip(), value.strip())
+    return info
+
+
+def cpu_label() -> str:
+    """The CPU's model name and the widest vector instructions it has (TensorFlow's kernels depend on
+    them): the seconds of two rows compare only when this label is the same."""
+    info = _cpuinfo()
+    if not info:
+        return platform.processor() or platform.machine()
     flags = set(info.get("flags", "").split())
     vectors = next(
         (label for flag, label in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX, no AVX2")) if flag in flags),
@@ -194,14 +202,7 @@ def cpu_label() -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = _cpuinfo().get("model name") or platform.processor() or platform.machine()
     import importlib.metadata as metadata
 
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("tensorflow", "keras"))

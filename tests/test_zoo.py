@@ -88,8 +88,6 @@ def test_zoo_cnn_is_the_cnn_that_notebook_04_defines():
     """04 shows its model's code inline (for reading); zoo keeps a copy for 09-11. Same layers, same configs."""
     import ast
 
-    import nbformat
-
     notebook = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "04_mnist_cnn.ipynb", as_version=4)
     source = next(cell.source for cell in notebook.cells if "def build_cnn(" in cell.source)
     definition = next(node for node in ast.parse(source).body if getattr(node, "name", "") == "build_cnn")

@@ -10,8 +10,9 @@ every ``--every`` steps, for each seed. The budget, 750 steps of 64 windows of 1
 quiet 2-core machine (748 steps in its last quiet execution). A SimpleRNN step is about four
 times cheaper (782 steps in 40 s in the same execution), so at equal *time* it would get about
 2,930 steps: ``--rnn-steps 3000`` adds a SimpleRNN run of 3,000 steps per seed beside the
-750-step ones (notebook 05 reads it at the step count its own measured rates give). The seconds per step it records are measured on a machine shared with other jobs and are
-distorted by load; the losses are not.
+750-step ones (notebook 05 reads it at the step count its own measured rates give). The seconds
+per step it records are measured on a machine shared with other jobs and are distorted by load;
+the losses are not.
 Writes ``course_utils/results/shakespeare_rnn_vs_lstm.json`` (package data, read by notebook 05).
 
     python benchmarks/search/shakespeare_rnn_vs_lstm.py --seeds 42 43   # about 10 quiet minutes
