@@ -16,8 +16,8 @@ the same student trained on the labels alone, over several seeds (lesson 09, iss
 * Reported: test accuracy of each run with its 95 % bootstrap interval over test reviews, the
   95 % Student-t interval over seeds, the paired gain per seed and the gap to the teacher.
 
-Writes ``course_utils/results/reviews_minilm_distillation.json`` (package data: lesson 09 plots it and
-re-trains one seed live from the stored teacher logits).
+Writes ``course_utils/results/reviews_minilm_distillation.json`` (package data: lesson 09 prints it and
+checks that its own teacher gives the stored teacher's answers).
 
     python benchmarks/search/reviews_minilm_distillation.py            # 3 seeds
     python benchmarks/search/reviews_minilm_distillation.py --seeds 1  # a quick check

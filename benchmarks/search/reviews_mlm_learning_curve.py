@@ -48,6 +48,7 @@ import keras
 import numpy as np
 
 from course_utils import bert, convert, data, tokenization
+from course_utils.bert_layers import TiedLogits
 
 OUTPUT = Path(__file__).resolve().parents[2] / "course_utils" / "results" / "reviews_mlm_learning_curve.json"
 TINY = {"num_layers": 2, "num_heads": 2, "hidden_dim": 128, "intermediate_dim": 256}
@@ -58,20 +59,6 @@ PRETRAINING_EPOCHS = 10
 CURVE_EPOCHS = (1, 2, 3, 5, 10, 20, 30, 40)
 LEARNING_RATES = (2e-4, 1e-3)
 STEPS_BETWEEN_CHECKS = 25
-
-
-class TiedLogits(keras.layers.Layer):
-    """Logits over the vocabulary from the token embedding matrix itself: h · Eᵀ + b."""
-
-    def __init__(self, embedding, **kwargs):
-        super().__init__(**kwargs)
-        self.embedding = embedding
-
-    def build(self, input_shape):
-        self.bias = self.add_weight(shape=(self.embedding.input_dim,), initializer="zeros", name="bias")
-
-    def call(self, hidden):
-        return keras.ops.matmul(hidden, keras.ops.transpose(self.embedding.embeddings)) + self.bias
 
 
 def encoder(vocabulary_size, seed):
