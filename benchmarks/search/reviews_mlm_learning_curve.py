@@ -27,7 +27,7 @@ every size, so that an interrupted run keeps the sizes it finished.
   mean-pooled outputs, and MiniLM's sentence embeddings (the reference for what large-scale
   pretraining buys).
 
-    python benchmarks/search/reviews_mlm_learning_curve.py           # 3 seeds, 3 pretrainings (not yet timed quiet)
+    python benchmarks/search/reviews_mlm_learning_curve.py           # 3 seeds, 3 pretrainings: 32 min on a quiet 2-core CPU
     python benchmarks/search/reviews_mlm_learning_curve.py --pretraining-seeds 0   # one shared pretraining
     python benchmarks/search/reviews_mlm_learning_curve.py --quick   # one seed, 1,000 labels, 3 epochs; no JSON
 """
