@@ -163,22 +163,8 @@ def unpack_token_ids(token_ids: np.ndarray, special_ids: Sequence[int] = (0, 2, 
     return [row[~np.isin(row, special)].tolist() for row in token_ids]
 
 
-def mask_tokens(
-    token_ids: np.ndarray,
-    rng: np.random.Generator,
-    vocabulary_size: int,
-    mask_id: int = 4,
-    special_ids: Sequence[int] = (0, 1, 2, 3, 4),
-    selection_rate: float = 0.15,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """BERT's masked-language-model corruption: choose ~15% of the ordinary tokens; of those, 80%
-    become [MASK], 10% a random ordinary token, 10% stay unchanged.
-
-    Special tokens ([PAD], [CLS], [SEP], ...) are never chosen. Returns ``(inputs, labels,
-    weights)``: the corrupted ids, the original id at chosen positions (0 elsewhere) and a float32
-    weight that is 1 exactly at chosen positions, for a loss averaged over the chosen tokens only.
-    Explained in notebooks/07_bert_classifier.ipynb.
-    """
+def _check_mask_arguments(token_ids, rng, vocabulary_size, special_ids, selection_rate):
+    """The argument checks of :func:`mask_tokens`: returns the ids as an array and the sorted special ids."""
     token_ids = np.asarray(token_ids)
     if token_ids.ndim != 2 or not np.issubdtype(token_ids.dtype, np.integer):
         raise ValueError(f"token_ids must be a 2-D integer array, got shape {token_ids.shape} dtype {token_ids.dtype}")
@@ -191,12 +177,24 @@ def mask_tokens(
         raise ValueError(f"vocabulary_size {vocabulary_size} must exceed every special id and every token id")
     if token_ids.size and token_ids.min() < 0:
         raise ValueError("token ids must be non-negative")
+    return token_ids, special
+
+
+def mask_tokens(token_ids, rng, vocabulary_size, mask_id=4, special_ids=(0, 1, 2, 3, 4), selection_rate=0.15):
+    """BERT's masked-language-model corruption: choose ~15% of the ordinary tokens; of those, 80%
+    become [MASK], 10% a random ordinary token, 10% stay unchanged.
+
+    Special tokens ([PAD], [CLS], [SEP], ...) are never chosen. Returns ``(inputs, labels,
+    weights)``: the corrupted ids, the original id at chosen positions (0 elsewhere) and a float32
+    weight that is 1 exactly at chosen positions, for a loss averaged over the chosen tokens only.
+    Explained in notebooks/07_bert_classifier.ipynb, which defines the same function.
+    """
+    token_ids, special = _check_mask_arguments(token_ids, rng, vocabulary_size, special_ids, selection_rate)
     ordinary_ids = np.setdiff1d(np.arange(vocabulary_size), special)
-    eligible = ~np.isin(token_ids, special)
-    chosen = eligible & (rng.random(token_ids.shape) < selection_rate)
-    action = rng.random(token_ids.shape)
+    chosen = ~np.isin(token_ids, special) & (rng.random(token_ids.shape) < selection_rate)
+    action = rng.random(token_ids.shape)  # one draw per position decides what happens to a chosen one
     to_mask = chosen & (action < 0.8)
-    to_random = chosen & (action >= 0.8) & (action < 0.9)
+    to_random = chosen & (action >= 0.8) & (action < 0.9)  # the remaining 10%: left unchanged
     inputs = token_ids.copy()
     inputs[to_mask] = mask_id
     inputs[to_random] = rng.choice(ordinary_ids, size=int(to_random.sum()))
