@@ -56,6 +56,7 @@ __all__ = [
     "quantize",
     "review_distillation_loss",
     "review_student_inputs",
+    "round_half_away",
     "tflite_interpreter",
     "tflite_predict",
     "to_tflite",
@@ -82,7 +83,43 @@ def _check_scale(scale) -> np.ndarray:
     return scale
 
 
-def affine_params(minimum: float, maximum: float, dtype: str = "int8") -> tuple[float, int]:
+def _check_affine_range(minimum, maximum, dtype):
+    """``(q_min, q_max, minimum, maximum)``: the integer range of ``dtype`` and a finite float range."""
+    q_min, q_max = _integer_range(dtype)
+    minimum, maximum = finite_number("minimum", minimum), finite_number("maximum", maximum)
+    if minimum >= maximum:
+        raise ValueError(f"need finite minimum < maximum, got minimum={minimum!r}, maximum={maximum!r}")
+    return q_min, q_max, minimum, maximum
+
+
+def _check_quantize_arguments(values, scale, zero_point, dtype):
+    """``(values, scale, zero_point, (q_min, q_max))`` as arrays, each checked."""
+    q_min, q_max = _integer_range(dtype)
+    scale = _check_scale(scale)
+    zero_point = np.asarray(zero_point)
+    if not np.issubdtype(zero_point.dtype, np.integer) or np.any((zero_point < q_min) | (zero_point > q_max)):
+        raise ValueError(f"zero_point must be integers in [{q_min}, {q_max}] for {dtype}, got {zero_point!r}")
+    values = finite_array("values", values, allow_empty=True)  # NaN would silently become a code
+    return values, scale, zero_point, (q_min, q_max)
+
+
+def _check_dequantize_arguments(codes, scale, zero_point):
+    """``(codes, scale, zero_point)`` as arrays: integer codes, positive scales, integer zero points."""
+    codes = np.asarray(codes)
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"codes must be an integer array, got dtype {codes.dtype}")
+    return codes, _check_scale(scale), integer_array("zero_point", zero_point)
+
+
+def round_half_away(values):
+    """Round to the nearest integer, halves away from zero (C's ``round``, as TensorFlow Lite does;
+    ``np.round`` sends halves to the even neighbour instead). Explained in
+    notebooks/09_compression_deployment.ipynb."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.sign(values) * np.floor(np.abs(values) + 0.5)
+
+
+def affine_params(minimum, maximum, dtype="int8"):
     """The ``(scale, zero_point)`` that map the float range ``[minimum, maximum]`` onto ``dtype``.
 
     ``scale = (maximum - minimum) / (q_max - q_min)`` (255 steps for 8 bits) and
@@ -91,49 +128,31 @@ def affine_params(minimum: float, maximum: float, dtype: str = "int8") -> tuple[
     widened to contain 0, as TensorFlow Lite and ``tf.quantization.fake_quant_with_min_max_args`` do.
     Explained in notebooks/09_compression_deployment.ipynb.
     """
-    q_min, q_max = _integer_range(dtype)
-    minimum, maximum = finite_number("minimum", minimum), finite_number("maximum", maximum)
-    if minimum >= maximum:
-        raise ValueError(f"need finite minimum < maximum, got minimum={minimum!r}, maximum={maximum!r}")
-    minimum, maximum = min(minimum, 0.0), max(maximum, 0.0)
+    q_min, q_max, minimum, maximum = _check_affine_range(minimum, maximum, dtype)
+    minimum, maximum = min(minimum, 0.0), max(maximum, 0.0)  # the range must contain 0
     scale = (maximum - minimum) / (q_max - q_min)
-    zero_point = int(np.clip(q_min + _round_half_away(-minimum / scale), q_min, q_max))
+    zero_point = int(np.clip(q_min + round_half_away(-minimum / scale), q_min, q_max))
     return scale, zero_point
 
 
-def _round_half_away(values):
-    """Round to the nearest integer, halves away from zero (C's ``round``, as TensorFlow Lite does)."""
-    values = np.asarray(values, dtype=np.float64)
-    return np.sign(values) * np.floor(np.abs(values) + 0.5)
-
-
-def quantize(values, scale, zero_point, dtype: str = "int8") -> np.ndarray:
+def quantize(values, scale, zero_point, dtype="int8"):
     """``q = clip(round(x / scale) + zero_point, q_min, q_max)`` as an integer array of ``dtype``.
 
     ``scale`` and ``zero_point`` may be arrays that broadcast against ``values`` (per-channel
     quantisation: one scale per output channel). Halves round away from zero.
     Explained in notebooks/09_compression_deployment.ipynb.
     """
-    q_min, q_max = _integer_range(dtype)
-    scale = _check_scale(scale)
-    zero_point = np.asarray(zero_point)
-    if not np.issubdtype(zero_point.dtype, np.integer) or np.any((zero_point < q_min) | (zero_point > q_max)):
-        raise ValueError(f"zero_point must be integers in [{q_min}, {q_max}] for {dtype}, got {zero_point!r}")
-    values = finite_array("values", values, allow_empty=True)  # NaN would silently become a code
-    codes = _round_half_away(values / scale) + zero_point
+    values, scale, zero_point, (q_min, q_max) = _check_quantize_arguments(values, scale, zero_point, dtype)
+    codes = round_half_away(values / scale) + zero_point
     return np.clip(codes, q_min, q_max).astype(dtype)
 
 
-def dequantize(codes, scale, zero_point) -> np.ndarray:
+def dequantize(codes, scale, zero_point):
     """``x ≈ scale * (q - zero_point)`` as float32: the float an integer code stands for.
 
     Explained in notebooks/09_compression_deployment.ipynb.
     """
-    codes = np.asarray(codes)
-    if not np.issubdtype(codes.dtype, np.integer):
-        raise ValueError(f"codes must be an integer array, got dtype {codes.dtype}")
-    scale = _check_scale(scale)
-    zero_point = integer_array("zero_point", zero_point)
+    codes, scale, zero_point = _check_dequantize_arguments(codes, scale, zero_point)
     return (scale * (codes.astype(np.float64) - zero_point)).astype(np.float32)
 
 
@@ -301,16 +320,22 @@ def tflite_predict(model_bytes: bytes, inputs, batch_size: int = 1000) -> np.nda
 # ------------------------------------------------------------------------------------ pruning
 
 
-def magnitude_mask(weights, sparsity: float) -> np.ndarray:
+def _check_pruning_arguments(weights, sparsity):
+    """``(weights, sparsity)``: finite weights (NaN has no magnitude rank) and a sparsity in [0, 1)."""
+    weights = finite_array("weights", weights)
+    return weights, fraction("sparsity", sparsity, " (the fraction of weights set to zero)")
+
+
+def magnitude_mask(weights, sparsity):
     """A 0/1 float32 mask of ``weights``' shape that zeroes the ``round(sparsity * size)``
     weights of smallest absolute value and keeps the others (ties: the earlier index is pruned first).
 
     Explained in notebooks/09_compression_deployment.ipynb.
     """
-    weights = finite_array("weights", weights)  # NaN has no magnitude rank
-    pruned = round(fraction("sparsity", sparsity, " (the fraction of weights set to zero)") * weights.size)
+    weights, sparsity = _check_pruning_arguments(weights, sparsity)
+    smallest = np.argsort(np.abs(weights), axis=None, kind="stable")[: round(sparsity * weights.size)]
     mask = np.ones(weights.size, dtype=np.float32)
-    mask[np.argsort(np.abs(weights), axis=None, kind="stable")[:pruned]] = 0.0
+    mask[smallest] = 0.0
     return mask.reshape(weights.shape)
 
 
@@ -393,7 +418,24 @@ class KeepMasks(_CallbackBase):
 # ------------------------------------------------------------------------------- distillation
 
 
-def distillation_loss(labels, student_logits, teacher_logits, temperature: float = 4.0, alpha: float = 0.1):
+def _check_distillation_arguments(labels, student_logits, teacher_logits, temperature, alpha):
+    """``(labels, student_logits, teacher_logits, temperature, alpha)``: int32 labels, float32
+    logits of one shape (N, classes), a temperature > 0 and an alpha in [0, 1]."""
+    from keras import ops
+
+    temperature = positive_number("temperature", temperature)  # NumPy scalars too
+    alpha = unit_interval("alpha", alpha)
+    labels, student_logits, teacher_logits = _distillation_inputs(labels, student_logits, teacher_logits)
+    if len(student_logits.shape) != 2 or tuple(student_logits.shape) != tuple(teacher_logits.shape):
+        raise ValueError(
+            f"student and teacher logits must both have shape (N, classes), got {tuple(student_logits.shape)} "
+            f"and {tuple(teacher_logits.shape)}"
+        )
+    labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+    return labels, ops.cast(student_logits, "float32"), ops.cast(teacher_logits, "float32"), temperature, alpha
+
+
+def distillation_loss(labels, student_logits, teacher_logits, temperature=4.0, alpha=0.1):
     """Knowledge-distillation loss per example (Hinton, Vinyals & Dean, 2015):
 
     ``alpha * CE(labels, softmax(s)) + (1 - alpha) * T² * KL(softmax(t / T) || softmax(s / T))``
@@ -405,24 +447,14 @@ def distillation_loss(labels, student_logits, teacher_logits, temperature: float
     result for a batch loss; Keras does when it is used as a loss). Returns shape (N,).
     Explained in notebooks/09_compression_deployment.ipynb.
     """
-    from keras import ops
-
-    temperature = positive_number("temperature", temperature)  # NumPy scalars too
-    alpha = unit_interval("alpha", alpha)
-    labels, student_logits, teacher_logits = _distillation_inputs(labels, student_logits, teacher_logits)
-    if len(student_logits.shape) != 2 or tuple(student_logits.shape) != tuple(teacher_logits.shape):
-        raise ValueError(
-            f"student and teacher logits must both have shape (N, classes), got {tuple(student_logits.shape)} "
-            f"and {tuple(teacher_logits.shape)}"
-        )
-    student_logits = ops.cast(student_logits, "float32")
-    teacher_logits = ops.cast(teacher_logits, "float32")
-    labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
-    hard = ops.sparse_categorical_crossentropy(labels, student_logits, from_logits=True)
-    teacher_soft = ops.softmax(teacher_logits / temperature, axis=-1)
-    student_log_soft = ops.log_softmax(student_logits / temperature, axis=-1)
-    teacher_log_soft = ops.log_softmax(teacher_logits / temperature, axis=-1)
-    soft = ops.sum(teacher_soft * (teacher_log_soft - student_log_soft), axis=-1)
+    labels, student_logits, teacher_logits, temperature, alpha = _check_distillation_arguments(
+        labels, student_logits, teacher_logits, temperature, alpha
+    )
+    hard = keras.ops.sparse_categorical_crossentropy(labels, student_logits, from_logits=True)
+    teacher_probabilities = keras.ops.softmax(teacher_logits / temperature, axis=-1)
+    teacher_log_probabilities = keras.ops.log_softmax(teacher_logits / temperature)
+    student_log_probabilities = keras.ops.log_softmax(student_logits / temperature)
+    soft = keras.ops.sum(teacher_probabilities * (teacher_log_probabilities - student_log_probabilities), axis=-1)
     return alpha * hard + (1.0 - alpha) * temperature**2 * soft
 
 

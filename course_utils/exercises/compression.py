@@ -1,12 +1,67 @@
-"""Exercises of notebooks/09_compression_deployment.ipynb. Expected values come from hand-worked bytes,
-an unpacking written here independently of the learner's packing, and the package's tested
-quantize_weights (checked against TensorFlow's fake-quantisation op in tests/test_quantize.py)."""
+"""Exercises of notebooks/09_compression_deployment.ipynb. Expected values come from TensorFlow's own
+fake-quantisation op, TensorFlow's gradient of the package's distillation loss (itself tested against
+Keras' losses in tests/test_compression.py), hand-worked bytes, an unpacking written here
+independently of the learner's packing, and the package's tested quantize_weights (checked against
+TensorFlow's fake-quantisation op in tests/test_quantize.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from course_utils.exercises import Case, Exercise
+
+
+def _by_hand_cases():
+    """The learner's (scale, zero_point, code) for [-0.5, 1.5] and x = 0.3, each part on its own, against
+    the integer grid of tf.quantization.fake_quant_with_min_max_args (which nudges the range so that 0 is
+    a code, as TensorFlow Lite does)."""
+    import tensorflow as tf
+
+    grid = tf.quantization.fake_quant_with_min_max_args(
+        np.array([-0.5, 0.0, 0.3], np.float32), min=-0.5, max=1.5, num_bits=8
+    ).numpy()
+    scale = 2.0 / 255
+    zero_point = -128 + round((0.0 - grid[0]) / scale)  # the code of 0: the nudged minimum is code -128
+    code = zero_point + round(float(grid[2]) / scale)
+
+    def part(index, name, expected, tolerance):
+        def test(got):
+            if not isinstance(got, (tuple, list)) or len(got) != 3:
+                return "expected a tuple (scale, zero_point, code) of three numbers"
+            if not abs(float(got[index]) - expected) <= tolerance:
+                return f"the {name}: expected {expected:.6g}, got {got[index]!r}"
+            return None
+
+        return test
+
+    return [
+        Case("the scale", test=part(0, "scale", scale, 1e-6)),
+        Case("the zero point", test=part(1, "zero point", zero_point, 0)),
+        Case("the code of x = 0.3", test=part(2, "code", code, 0)),
+    ]
+
+
+def _soft_gradient_cases():
+    """d/ds of T² KL(softmax(t/T) || softmax(s/T)) per example, by TensorFlow's GradientTape on the
+    package's distillation_loss with alpha = 0 (its sum over examples: row i depends on example i only)."""
+    import tensorflow as tf
+
+    from course_utils.compression import distillation_loss
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 10, size=8)
+    cases = []
+    for temperature in (1.0, 4.0, 16.0):
+        student, teacher = rng.normal(0, 3, size=(8, 10)), rng.normal(0, 3, size=(8, 10))
+        student_variable = tf.Variable(student.astype(np.float32))
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(distillation_loss(labels, student_variable, teacher, temperature, alpha=0.0))
+        expected = tape.gradient(loss, student_variable).numpy().astype(np.float64)
+        cases.append(
+            Case(f"T = {temperature:g}, 8 examples of 10 classes", args=(student, teacher, temperature),
+                 expected=expected, atol=1e-5)
+        )  # fmt: skip
+    return cases
 
 
 def _unpack(packed, length):
@@ -62,6 +117,17 @@ def _per_row_cases():
 
 
 EXERCISES = {
+    "compression.by_hand": Exercise(
+        title="an affine int8 code by hand",
+        hint="scale = (max - min) / 255 with the range widened to contain 0; zero_point = -128 + round(-min / "
+        "scale); code = round(x / scale) + zero_point. Write the three numbers as a tuple.",
+        cases=_by_hand_cases,
+    ),
+    "compression.soft_gradient": Exercise(
+        title="the gradient of the soft term",
+        hint="with p = softmax(s / T) and q = softmax(t / T), d KL(q || p) / ds = (p - q) / T; multiply by T².",
+        cases=_soft_gradient_cases,
+    ),
     "compression.pack_int4": Exercise(
         title="pack int4 codes two to a byte",
         hint="pad to an even length, take codes & 0x0F (two's complement in 4 bits), and combine pairs as "
