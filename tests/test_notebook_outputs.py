@@ -195,3 +195,14 @@ def test_normalise_leaves_checked_cells_alone_and_merges_streams():
     notebook = normalise(nbformat.v4.new_notebook(cells=[plain, checked]))
     assert [(o["name"], o["text"]) for o in notebook.cells[0].outputs] == [("stdout", "a\nb\n")]
     assert notebook.cells[1].outputs[0]["text"] == log, "nbval compares checked cells: prevent noise there instead"
+
+
+def test_normalise_keeps_only_tags_in_the_metadata_of_every_kind_of_cell():
+    """nbconvert's ClearMetadataPreprocessor clears code cells only; jupytext marks markdown cells too."""
+    from tools.notebook import normalise
+
+    markdown = nbformat.v4.new_markdown_cell("## A heading", metadata={"lines_to_next_cell": 0, "tags": ["keep"]})
+    code = nbformat.v4.new_code_cell("x = 1", metadata={"lines_to_next_cell": 2, "collapsed": True})
+    raw = nbformat.v4.new_raw_cell("raw", metadata={"jupytext": {"x": 1}})
+    notebook = normalise(nbformat.v4.new_notebook(cells=[markdown, code, raw]))
+    assert [dict(cell.metadata) for cell in notebook.cells] == [{"tags": ["keep"]}, {}, {}]

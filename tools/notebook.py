@@ -181,6 +181,8 @@ def normalise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for preprocessor in _preprocessors():
         notebook, _ = preprocessor.preprocess(notebook, {})
     notebook.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    for cell in notebook.cells:  # ClearMetadataPreprocessor clears code cells only (jupytext marks others)
+        cell.metadata = nbformat.NotebookNode({key: value for key, value in cell.metadata.items() if key == "tags"})
     _stable_ids(notebook)
     return notebook
 
