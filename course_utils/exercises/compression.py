@@ -125,7 +125,8 @@ EXERCISES = {
     ),
     "compression.soft_gradient": Exercise(
         title="the gradient of the soft term",
-        hint="with p = softmax(s / T) and q = softmax(t / T), d KL(q || p) / ds = (p - q) / T; multiply by T².",
+        hint="the lesson's 'Why T²' paragraph gives the gradient of the KL term; the soft term is T² times it. "
+        "Compute each softmax row by row, after subtracting the row's maximum.",
         cases=_soft_gradient_cases,
     ),
     "compression.pack_int4": Exercise(
