@@ -16,6 +16,9 @@ from collections.abc import Callable
 import numpy as np
 
 from course_utils._checks import finite_array, positive_int
+from course_utils.environment import import_tensorflow
+
+tf, keras = import_tensorflow()  # without TensorFlow's C++ start-up lines
 
 __all__ = [
     "completeness_gap",
@@ -38,8 +41,6 @@ def _float_array(values, name: str) -> np.ndarray:
 
 def _scores(f: Callable, batch, expected: int):
     """``f(batch)`` as a float tensor of shape (expected,), or a ValueError saying what came back."""
-    import tensorflow as tf
-
     values = tf.convert_to_tensor(f(batch))
     if values.shape.rank == 2 and values.shape[1] == 1:
         values = values[:, 0]
@@ -50,7 +51,17 @@ def _scores(f: Callable, batch, expected: int):
     return tf.cast(values, tf.float32)
 
 
-def gradients(f: Callable, x) -> np.ndarray:
+def _check_gradient_arguments(f, x):
+    """``x`` as a float32 batch ``(n, ...)`` of finite numbers, and ``f`` callable."""
+    if not callable(f):
+        raise ValueError(f"f must be callable, got {type(f).__name__}")
+    x = _float_array(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"x must be a batch of shape (n, ...) with at least 2 dimensions, got shape {x.shape}")
+    return x
+
+
+def gradients(f, x):
     """The gradient of each example's score with respect to that example, ``d f(x)_i / d x_i``.
 
     ``f`` maps a float32 tensor of shape ``(n, *input_shape)`` to ``n`` scores (or ``(n, 1)``) and
@@ -58,21 +69,14 @@ def gradients(f: Callable, x) -> np.ndarray:
     gradient). ``x`` is a batch ``(n, *input_shape)``; the result has the same shape.
     Explained in notebooks/10_explainability.ipynb.
     """
-    import tensorflow as tf
-
-    if not callable(f):
-        raise ValueError(f"f must be callable, got {type(f).__name__}")
-    x = _float_array(x, "x")
-    if x.ndim < 2:
-        raise ValueError(f"x must be a batch of shape (n, ...) with at least 2 dimensions, got shape {x.shape}")
-    inputs = tf.constant(x)
+    inputs = tf.constant(_check_gradient_arguments(f, x))
     with tf.GradientTape() as tape:
         tape.watch(inputs)
-        total = tf.reduce_sum(_scores(f, inputs, len(x)))
+        total = tf.reduce_sum(_scores(f, inputs, len(inputs)))  # examples are independent
     return tape.gradient(total, inputs).numpy()
 
 
-def saliency(f: Callable, x) -> np.ndarray:
+def saliency(f, x):
     """Saliency map: the absolute gradient ``|d f(x)_i / d x_i|`` of each score w.r.t. its input.
 
     Same conventions as :func:`gradients`. Explained in notebooks/10_explainability.ipynb.
@@ -80,7 +84,14 @@ def saliency(f: Callable, x) -> np.ndarray:
     return np.abs(gradients(f, x))
 
 
-def path_weights(steps: int, method: str = "trapezoid") -> tuple[np.ndarray, np.ndarray]:
+def _check_path_arguments(steps, method):
+    """``steps`` as a positive int, ``method`` one of :data:`PATH_METHODS`."""
+    if method not in PATH_METHODS:
+        raise ValueError(f"method must be one of {PATH_METHODS}, got {method!r}")
+    return positive_int("steps", steps)
+
+
+def path_weights(steps, method="trapezoid"):
     """Points ``alpha`` in [0, 1] and weights (summing to 1) of a quadrature rule for the path integral.
 
     ``trapezoid`` uses the ``steps + 1`` points ``k / steps`` with halved end weights (error
@@ -88,7 +99,7 @@ def path_weights(steps: int, method: str = "trapezoid") -> tuple[np.ndarray, np.
     (error O(1/steps)); ``midpoint`` uses the centres ``(k + 1/2) / steps``.
     Explained in notebooks/10_explainability.ipynb.
     """
-    steps = positive_int("steps", steps)
+    steps = _check_path_arguments(steps, method)
     if method == "trapezoid":
         alphas = np.linspace(0.0, 1.0, steps + 1)
         weights = np.full(steps + 1, 1.0 / steps)
@@ -97,21 +108,26 @@ def path_weights(steps: int, method: str = "trapezoid") -> tuple[np.ndarray, np.
         alphas, weights = np.arange(steps) / steps, np.full(steps, 1.0 / steps)
     elif method == "right":
         alphas, weights = np.arange(1, steps + 1) / steps, np.full(steps, 1.0 / steps)
-    elif method == "midpoint":
+    else:  # midpoint
         alphas, weights = (np.arange(steps) + 0.5) / steps, np.full(steps, 1.0 / steps)
-    else:
-        raise ValueError(f"method must be one of {PATH_METHODS}, got {method!r}")
     return alphas.astype(np.float32), weights.astype(np.float64)
 
 
-def integrated_gradients(
-    f: Callable,
-    x,
-    baseline=None,
-    steps: int = 64,
-    batch_size: int | None = 32,
-    method: str = "trapezoid",
-) -> np.ndarray:
+def _check_ig_arguments(f, x, baseline, batch_size):
+    """``(x, baseline, batch_size)``: one float32 input (no batch axis), a baseline of its shape
+    (zeros when None) and a positive batch size (or None)."""
+    if not callable(f):
+        raise ValueError(f"f must be callable, got {type(f).__name__}")
+    x = _float_array(x, "x")
+    if x.ndim == 0:
+        raise ValueError("x must be one input with at least one dimension (no batch axis), got a scalar")
+    baseline = np.zeros_like(x) if baseline is None else _float_array(baseline, "baseline")
+    if baseline.shape != x.shape:
+        raise ValueError(f"baseline must have the shape of x {x.shape}, got {baseline.shape}")
+    return x, baseline, None if batch_size is None else positive_int("batch_size", batch_size)
+
+
+def integrated_gradients(f, x, baseline=None, steps=64, batch_size=32, method="trapezoid"):
     """Integrated Gradients of the score ``f`` at one input ``x`` against ``baseline``.
 
     ``IG_i = (x_i - x'_i) * ∫_0^1 ∂f(x' + α (x - x')) / ∂x_i dα``, the integral approximated by
@@ -122,21 +138,13 @@ def integrated_gradients(
     shape of ``x``) sum to ``f(x) - f(baseline)`` up to the quadrature error (completeness; see
     :func:`completeness_gap`). Explained in notebooks/10_explainability.ipynb.
     """
-    if not callable(f):
-        raise ValueError(f"f must be callable, got {type(f).__name__}")
-    x = _float_array(x, "x")
-    if x.ndim == 0:
-        raise ValueError("x must be one input with at least one dimension (no batch axis), got a scalar")
-    baseline = np.zeros_like(x) if baseline is None else _float_array(baseline, "baseline")
-    if baseline.shape != x.shape:
-        raise ValueError(f"baseline must have the shape of x {x.shape}, got {baseline.shape}")
+    x, baseline, batch_size = _check_ig_arguments(f, x, baseline, batch_size)
     alphas, weights = path_weights(steps, method)
-    batch_size = len(alphas) if batch_size is None else positive_int("batch_size", batch_size)
-    shape = (-1,) + (1,) * x.ndim
+    batch_size = len(alphas) if batch_size is None else batch_size
     average_gradient = np.zeros(x.shape, np.float64)
     for start in range(0, len(alphas), batch_size):
-        chunk = alphas[start : start + batch_size].reshape(shape)
-        path = baseline[None] + chunk * (x - baseline)[None]
+        chunk = alphas[start : start + batch_size].reshape((-1,) + (1,) * x.ndim)
+        path = baseline[None] + chunk * (x - baseline)[None]  # points on the straight line from x' to x
         path_gradients = gradients(f, path).astype(np.float64)
         average_gradient += np.tensordot(weights[start : start + batch_size], path_gradients, axes=1)
     return (x.astype(np.float64) - baseline) * average_gradient
@@ -156,8 +164,6 @@ def completeness_gap(f: Callable, x, baseline, attributions) -> dict[str, float]
         raise ValueError(
             f"x, baseline and attributions must have one shape, got {x.shape}, {baseline.shape}, {attributions.shape}"
         )
-    import tensorflow as tf
-
     values = _scores(f, tf.constant(np.stack([x, baseline])), 2).numpy().astype(np.float64)
     difference = float(values[0] - values[1])
     total = float(attributions.sum())
@@ -170,19 +176,9 @@ def completeness_gap(f: Callable, x, baseline, attributions) -> dict[str, float]
     }
 
 
-def grad_cam(model, layer_name: str, images, class_index) -> np.ndarray:
-    """Grad-CAM maps (Selvaraju et al. 2017) of ``model``'s score for ``class_index`` at ``layer_name``.
-
-    With ``A`` the layer's output (``(n, h, w, channels)``) and ``y`` the model's output for the
-    chosen class, each channel gets the weight ``w_k = mean_{i,j} ∂y/∂A[i, j, k]`` and the map is
-    ``ReLU(Σ_k w_k A[:, :, k])``, of shape ``(n, h, w)`` (upsample it to overlay on the image).
-    Pass a model whose output is the class *score* (e.g. logits, not softmax probabilities).
-    ``class_index`` is one class for all images or one per image.
-    Explained in notebooks/10_explainability.ipynb.
-    """
-    import keras
-    import tensorflow as tf
-
+def _check_grad_cam_arguments(model, layer_name, images, class_index):
+    """``(layer, images, classes)``: the named 4-D layer of a one-input, one-output Keras model, a
+    non-empty batch, and one int32 class per image."""
     if not isinstance(model, keras.Model):
         raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
@@ -200,12 +196,25 @@ def grad_cam(model, layer_name: str, images, class_index) -> np.ndarray:
     classes = np.broadcast_to(np.asarray(class_index), (len(images),))
     if not np.issubdtype(classes.dtype, np.integer) or classes.min() < 0 or classes.max() >= num_classes:
         raise ValueError(f"class_index must be integers in [0, {num_classes}), got {class_index!r}")
+    return layer, images, classes.astype(np.int32)
+
+
+def grad_cam(model, layer_name, images, class_index):
+    """Grad-CAM maps (Selvaraju et al. 2017) of ``model``'s score for ``class_index`` at ``layer_name``.
+
+    With ``A`` the layer's output (``(n, h, w, channels)``) and ``y`` the model's output for the
+    chosen class, each channel gets the weight ``w_k = mean_{i,j} ∂y/∂A[i, j, k]`` and the map is
+    ``ReLU(Σ_k w_k A[:, :, k])``, of shape ``(n, h, w)`` (upsample it to overlay on the image).
+    Pass a model whose output is the class *score* (e.g. logits, not softmax probabilities).
+    ``class_index`` is one class for all images or one per image.
+    Explained in notebooks/10_explainability.ipynb.
+    """
+    layer, images, classes = _check_grad_cam_arguments(model, layer_name, images, class_index)
     inner = keras.Model(model.inputs[0], [layer.output, model.outputs[0]])
     with tf.GradientTape() as tape:
         feature_maps, scores = inner(images, training=False)
-        chosen = tf.gather(scores, classes.astype(np.int32), axis=1, batch_dims=1)
-    maps_gradient = tape.gradient(chosen, feature_maps)
-    channel_weights = tf.reduce_mean(maps_gradient, axis=(1, 2))
+        chosen = tf.gather(scores, classes, axis=1, batch_dims=1)  # each image's score for its class
+    channel_weights = tf.reduce_mean(tape.gradient(chosen, feature_maps), axis=(1, 2))  # w_k
     return tf.nn.relu(tf.einsum("nhwk,nk->nhw", feature_maps, channel_weights)).numpy()
 
 
